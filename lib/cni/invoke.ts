@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CniError, ErrCode } from './errors';
+import type { Command, Plugin, Request } from './plugin';
+import { parseResult, type Result } from './result';
+import { dispatch } from './skel';
+
+/** Resolves an IPAM type to a plugin compiled into this binary (set by the entry point). */
+export type InProcessLookup = (type: string) => Plugin | undefined;
+
+let inProcessLookup: InProcessLookup | undefined;
+let selfIdentity: { dev: number; ino: number } | null | undefined;
+
+export function registerInProcessPlugins(lookup: InProcessLookup): void {
+  inProcessLookup = lookup;
+}
+
+/** Same search as the Go library's FindInPath: the first regular file named `type` in CNI_PATH. */
+export function findInPath(type: string, dirs: readonly string[]): string {
+  if (type === '') throw new CniError(ErrCode.InvalidNetworkConfig, 'no plugin name provided');
+  if (type.includes('/')) throw new CniError(ErrCode.InvalidNetworkConfig, `invalid plugin name: ${type}`);
+  for (const dir of dirs) {
+    const candidate = path.join(dir, type);
+    try {
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new CniError(ErrCode.InvalidNetworkConfig, `failed to find plugin "${type}" in path [${dirs.join(' ')}]`);
+}
+
+function isSingleExecutable(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('node:sea') as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
+}
+
+/** The file the delegate resolved to is this very executable (under another name or link). */
+function isThisExecutable(file: string): boolean {
+  if (selfIdentity === undefined) {
+    selfIdentity = null;
+    if (isSingleExecutable()) {
+      const st = fs.statSync(process.execPath);
+      selfIdentity = { dev: st.dev, ino: st.ino };
+    }
+  }
+  if (!selfIdentity) return false;
+  const st = fs.statSync(file);
+  return st.dev === selfIdentity.dev && st.ino === selfIdentity.ino;
+}
+
+interface Outcome {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function runInProcess(plugin: Plugin, cmd: Command, req: Request): Promise<Outcome> {
+  let stdout = '';
+  let stderr = '';
+  const status = await dispatch(plugin, {
+    env: { ...req.env, CNI_COMMAND: cmd },
+    readStdin: async () => req.stdin,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  });
+  return { status, stdout, stderr };
+}
+
+function execOnce(file: string, cmd: Command, req: Request): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [], { env: { ...req.env, CNI_COMMAND: cmd }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.stdin.on('error', () => undefined); // a delegate may exit without reading stdin
+    child.on('close', (code, signal) =>
+      resolve({
+        status: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.end(req.stdin);
+  });
+}
+
+async function exec(file: string, cmd: Command, req: Request): Promise<Outcome> {
+  // A binary being replaced (e.g. by an installer) fails with ETXTBSY for a moment: retry like libcni.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await execOnce(file, cmd, req);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ETXTBSY' && attempt < 5) {
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      throw new CniError(ErrCode.Internal, `failed to run IPAM plugin ${file}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function delegateError(type: string, o: Outcome): CniError {
+  const text = o.stdout.trim();
+  if (text !== '') {
+    try {
+      const e = JSON.parse(text) as { code?: unknown; msg?: unknown; details?: unknown };
+      if (typeof e.code === 'number' && typeof e.msg === 'string') {
+        return new CniError(e.code, e.msg, typeof e.details === 'string' ? e.details : undefined);
+      }
+    } catch {
+      // not a CNI error object: fall through to the raw text
+    }
+  }
+  const why = text || o.stderr.trim() || `exit status ${o.status}`;
+  return new CniError(ErrCode.Internal, `IPAM plugin ${type} failed: ${why}`);
+}
+
+/**
+ * Runs the IPAM plugin `type` for `cmd` the way the spec describes (found in CNI_PATH, same
+ * environment but CNI_COMMAND, same stdin), returning its result on ADD. When CNI_PATH resolves
+ * to this same executable the plugin runs in-process through the same dispatcher, which saves a
+ * whole runtime start-up and gives byte-identical behaviour.
+ */
+export async function delegate(cmd: Command, type: string, req: Request): Promise<Result | undefined> {
+  const file = findInPath(type, req.path);
+  const local = inProcessLookup?.(type);
+  const inProcess = local !== undefined && isThisExecutable(file);
+  if (req.env.CNI_TS_TRACE) process.stderr.write(`cni-ts: delegate ${cmd} ${type}: ${inProcess ? 'in-process' : `exec ${file}`}\n`);
+  const outcome = inProcess ? await runInProcess(local, cmd, req) : await exec(file, cmd, req);
+  if (outcome.stderr) process.stderr.write(outcome.stderr);
+  if (outcome.status !== 0) throw delegateError(type, outcome);
+  if (cmd !== 'ADD') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(outcome.stdout);
+  } catch {
+    throw new CniError(ErrCode.DecodingFailure, `IPAM plugin ${type} printed no valid result: ${outcome.stdout.slice(0, 200)}`);
+  }
+  return parseResult(json, req.cniVersion);
+}

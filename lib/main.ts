@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { registerInProcessPlugins } from './cni/invoke';
+import type { Plugin } from './cni/plugin';
+import { processIo } from './cni/process-io';
+import { dispatch } from './cni/skel';
+import { unavailablePlugin } from './cni/unavailable';
+
+// The only file that knows every plugin. Each is required lazily so that an invocation
+// initialises just the code of the plugin it runs (start-up time is pod start-up time).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const PLUGINS: Record<string, () => Plugin> = {
+  'host-local': () => unavailablePlugin('host-local'),
+  bridge: () => unavailablePlugin('bridge'),
+  macvlan: () => unavailablePlugin('macvlan'),
+  dummy: () => unavailablePlugin('dummy'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function pluginFor(name: string): Plugin | undefined {
+  return Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name]() : undefined;
+}
+
+async function main(): Promise<void> {
+  // argv0 keeps the name the runtime executed (a link named after the plugin); execPath would
+  // resolve the link to the single real binary.
+  const invokedAs = path.basename(process.argv0);
+  const plugin = pluginFor(invokedAs);
+  if (!plugin) {
+    process.stderr.write(
+      `cni-ts: invoked as "${invokedAs}"; run it through one of its plugin names (${Object.keys(PLUGINS).join(', ')}), e.g. a link /opt/cni/bin/bridge -> cni-ts\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  registerInProcessPlugins(pluginFor);
+  process.exitCode = await dispatch(plugin, processIo());
+}
+
+void main();

@@ -26,10 +26,20 @@ async function main(): Promise<void> {
   const invokedAs = path.basename(process.argv0);
   const plugin = pluginFor(invokedAs);
   if (!plugin) {
-    process.stderr.write(
-      `cni-ts: invoked as "${invokedAs}"; run it through one of its plugin names (${Object.keys(PLUGINS).join(', ')}), e.g. a link /opt/cni/bin/bridge -> cni-ts\n`,
-    );
-    process.exitCode = 2;
+    // A runtime executing this file (no arguments, CNI_COMMAND set) under a name that is no
+    // plugin: say so instead of printing CLI usage.
+    const args = process.argv.slice(2);
+    if (process.env.CNI_COMMAND && args.length === 0) {
+      process.stderr.write(
+        `cni-ts: invoked as "${invokedAs}"; run it through one of its plugin names (${Object.keys(PLUGINS).join(', ')}), e.g. a link /opt/cni/bin/bridge -> cni-ts\n`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+    // Any other name (cni-ts itself) is the cnitool-style CLI, loaded only on this path.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runCli } = require('../scripts/cli') as typeof import('../scripts/cli');
+    process.exitCode = await runCli(args, process.env);
     return;
   }
   registerInProcessPlugins(pluginFor);

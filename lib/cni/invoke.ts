@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CniError, ErrCode } from './errors';
-import type { Command, Plugin, Request } from './plugin';
+import type { Command, Env, Plugin, Request } from './plugin';
 import { parseResult, type Result } from './result';
 import { dispatch } from './skel';
 
@@ -54,13 +54,14 @@ function isThisExecutable(file: string): boolean {
   return st.dev === selfIdentity.dev && st.ino === selfIdentity.ino;
 }
 
-interface Outcome {
+/** What a plugin run left behind: its exit status and everything it printed. */
+export interface PluginOutcome {
   status: number;
   stdout: string;
   stderr: string;
 }
 
-async function runInProcess(plugin: Plugin, cmd: Command, req: Request): Promise<Outcome> {
+async function runInProcess(plugin: Plugin, cmd: Command, req: Request): Promise<PluginOutcome> {
   let stdout = '';
   let stderr = '';
   const status = await dispatch(plugin, {
@@ -72,15 +73,15 @@ async function runInProcess(plugin: Plugin, cmd: Command, req: Request): Promise
   return { status, stdout, stderr };
 }
 
-function execOnce(file: string, cmd: Command, req: Request): Promise<Outcome> {
+function execOnce(file: string, env: Env, stdin: Buffer | string): Promise<PluginOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env: { ...req.env, CNI_COMMAND: cmd }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
-    child.stdin.on('error', () => undefined); // a delegate may exit without reading stdin
+    child.stdin.on('error', () => undefined); // a plugin may exit without reading stdin
     child.on('close', (code, signal) =>
       resolve({
         status: code ?? (signal ? 128 : 1),
@@ -88,39 +89,56 @@ function execOnce(file: string, cmd: Command, req: Request): Promise<Outcome> {
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
-    child.stdin.end(req.stdin);
+    child.stdin.end(stdin);
   });
 }
 
-async function exec(file: string, cmd: Command, req: Request): Promise<Outcome> {
-  // A binary being replaced (e.g. by an installer) fails with ETXTBSY for a moment: retry like libcni.
+/**
+ * Runs the plugin executable `file` with exactly `env` and `stdin`. A binary being replaced (e.g.
+ * by an installer) fails with ETXTBSY for a moment: retried like libcni. Rejects only when the
+ * file cannot be started at all; a plugin that fails is a resolved outcome with its status.
+ */
+export async function execPlugin(file: string, env: Env, stdin: Buffer | string): Promise<PluginOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await execOnce(file, cmd, req);
+      return await execOnce(file, env, stdin);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ETXTBSY' && attempt < 5) {
+      if ((e as NodeJS.ErrnoException).code === 'ETXTBSY' && attempt < 5) {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      throw new CniError(ErrCode.Internal, `failed to run IPAM plugin ${file}: ${(e as Error).message}`);
+      throw e;
     }
   }
 }
 
-function delegateError(type: string, o: Outcome): CniError {
-  const text = o.stdout.trim();
-  if (text !== '') {
-    try {
-      const e = JSON.parse(text) as { code?: unknown; msg?: unknown; details?: unknown };
-      if (typeof e.code === 'number' && typeof e.msg === 'string') {
-        return new CniError(e.code, e.msg, typeof e.details === 'string' ? e.details : undefined);
-      }
-    } catch {
-      // not a CNI error object: fall through to the raw text
-    }
+async function exec(file: string, cmd: Command, req: Request): Promise<PluginOutcome> {
+  try {
+    return await execPlugin(file, { ...req.env, CNI_COMMAND: cmd }, req.stdin);
+  } catch (e) {
+    throw new CniError(ErrCode.Internal, `failed to run IPAM plugin ${file}: ${(e as Error).message}`);
   }
-  const why = text || o.stderr.trim() || `exit status ${o.status}`;
+}
+
+/** The CNI error object a failed plugin printed on stdout, or undefined when it printed none. */
+export function errorFromOutput(stdout: string): CniError | undefined {
+  const text = stdout.trim();
+  if (text === '') return undefined;
+  try {
+    const e = JSON.parse(text) as { code?: unknown; msg?: unknown; details?: unknown };
+    if (typeof e.code === 'number' && typeof e.msg === 'string') {
+      return new CniError(e.code, e.msg, typeof e.details === 'string' ? e.details : undefined);
+    }
+  } catch {
+    // not a CNI error object
+  }
+  return undefined;
+}
+
+function delegateError(type: string, o: PluginOutcome): CniError {
+  const parsed = errorFromOutput(o.stdout);
+  if (parsed) return parsed;
+  const why = o.stdout.trim() || o.stderr.trim() || `exit status ${o.status}`;
   return new CniError(ErrCode.Internal, `IPAM plugin ${type} failed: ${why}`);
 }
 

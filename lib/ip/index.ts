@@ -1,0 +1,2 @@
+export { Ip, type Family } from './address';
+export { Cidr } from './cidr';

@@ -1,92 +1,101 @@
-import ipaddr from 'ipaddr.js';
+import { IpParseError } from './errors';
+import { SyntaxFault, formatIPv4, formatIPv6, isMappedValue, parseAddressText } from './text';
 
-export type Family = 4 | 6;
+export type IpFamily = 4 | 6;
 
-const V4_BITS = 32;
-const V6_BITS = 128;
-const V4_MAX = (1n << 32n) - 1n;
-const V6_MAX = (1n << 128n) - 1n;
+const MAX: Record<IpFamily, bigint> = { 4: (1n << 32n) - 1n, 6: (1n << 128n) - 1n };
 
 /**
- * An IP address as a family and a BigInt: cheap to compare, step and copy. IPv4-mapped IPv6
- * text ('::ffff:1.2.3.4') is treated as IPv4, as Go's net.IP does.
+ * An IPv4 or IPv6 address as an integer of its family's width. Immutable; compare with
+ * `equals`/`compare`, never `===`. The value is kept as a BigInt so stepping through ranges
+ * is arithmetic, not string work.
  */
 export class Ip {
+  #text: string | undefined;
+
   private constructor(
-    readonly family: Family,
+    readonly family: IpFamily,
     readonly value: bigint,
   ) {}
 
-  static fromBigInt(family: Family, value: bigint): Ip {
-    if (value < 0n || value > (family === 4 ? V4_MAX : V6_MAX)) throw new RangeError(`address out of range for IPv${family}`);
+  /**
+   * Go's `net.ParseIP`: dotted-quad without leading zeros, or IPv6 (RFC 4291 text, optional
+   * trailing dotted quad), no zone, no surrounding space. An IPv4-mapped IPv6 address
+   * ("::ffff:1.2.3.4") is the IPv4 address, as Go's `To4()` makes it everywhere it matters.
+   */
+  static parse(text: string): Ip {
+    try {
+      const { family, value } = parseAddressText(text);
+      if (family === 6 && isMappedValue(value)) return new Ip(4, value & MAX[4]);
+      return new Ip(family, value);
+    } catch (err) {
+      if (err instanceof SyntaxFault) throw new IpParseError('IP address', text, err.message);
+      throw err;
+    }
+  }
+
+  /** `parse` for callers that map invalid input to their own error. */
+  static tryParse(text: string): Ip | null {
+    try {
+      return Ip.parse(text);
+    } catch (err) {
+      if (err instanceof IpParseError) return null;
+      throw err;
+    }
+  }
+
+  /** Throws RangeError when `value` does not fit the family; no silent wrap-around. */
+  static fromBigInt(value: bigint, family: IpFamily): Ip {
+    if (family !== 4 && family !== 6) throw new RangeError(`IP family must be 4 or 6, got ${String(family)}`);
+    if (value < 0n || value > MAX[family]) {
+      throw new RangeError(`${value} is outside the IPv${family} address space`);
+    }
     return new Ip(family, value);
   }
 
-  /** Strict parse; returns undefined for anything Go's net.ParseIP would reject. */
-  static tryParse(text: string): Ip | undefined {
-    if (typeof text !== 'string' || text === '' || text.includes('%') || /\s/.test(text)) return undefined;
-    if (text.includes(':')) {
-      if (!ipaddr.IPv6.isValid(text)) return undefined;
-      const v6 = ipaddr.IPv6.parse(text);
-      if (v6.isIPv4MappedAddress()) return Ip.fromBytes(4, v6.toIPv4Address().toByteArray());
-      return Ip.fromBytes(6, v6.toByteArray());
-    }
-    // Four decimal octets, no leading zeros (Go rejects them since 1.17: they are ambiguous).
-    if (!/^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(text)) return undefined;
-    const octets = text.split('.').map(Number);
-    if (octets.some((o) => o > 255)) return undefined;
-    return Ip.fromBytes(4, octets);
+  static compare(a: Ip, b: Ip): -1 | 0 | 1 {
+    return a.compare(b);
   }
 
-  static parse(text: string): Ip {
-    const ip = Ip.tryParse(text);
-    if (!ip) throw new Error(`invalid IP address "${text}"`);
-    return ip;
+  get bits(): 32 | 128 {
+    return this.family === 4 ? 32 : 128;
   }
 
-  private static fromBytes(family: Family, bytes: number[]): Ip {
-    let v = 0n;
-    for (const b of bytes) v = (v << 8n) | BigInt(b);
-    return new Ip(family, v);
+  toBigInt(): bigint {
+    return this.value;
   }
 
-  get bits(): number {
-    return this.family === 4 ? V4_BITS : V6_BITS;
+  /**
+   * Go's `net.IP.String()`. An IPv6 value inside ::ffff:0:0/96 prints as a dotted quad just as
+   * Go prints it, so host-local file names match the Go plugin's.
+   */
+  toString(): string {
+    if (this.#text === undefined) this.#text = this.family === 4 ? formatIPv4(this.value) : formatIPv6(this.value);
+    return this.#text;
+  }
+
+  toJSON(): string {
+    return this.toString();
   }
 
   equals(other: Ip): boolean {
     return this.family === other.family && this.value === other.value;
   }
 
-  /** Orders by family first, then value. */
-  compare(other: Ip): number {
-    if (this.family !== other.family) return this.family - other.family;
-    return this.value < other.value ? -1 : this.value > other.value ? 1 : 0;
+  /** IPv4 sorts before IPv6 (Go's netip order), then by value. */
+  compare(other: Ip): -1 | 0 | 1 {
+    if (this.family !== other.family) return this.family < other.family ? -1 : 1;
+    if (this.value === other.value) return 0;
+    return this.value < other.value ? -1 : 1;
   }
 
-  /** The following address, or undefined at the end of the address space. */
-  next(): Ip | undefined {
-    const max = this.family === 4 ? V4_MAX : V6_MAX;
-    return this.value === max ? undefined : new Ip(this.family, this.value + 1n);
+  /** The following address, or null after 255.255.255.255 / ffff:…:ffff. */
+  next(): Ip | null {
+    return this.value === MAX[this.family] ? null : new Ip(this.family, this.value + 1n);
   }
 
-  /** The preceding address, or undefined at the start of the address space. */
-  prev(): Ip | undefined {
-    return this.value === 0n ? undefined : new Ip(this.family, this.value - 1n);
-  }
-
-  add(n: bigint): Ip {
-    return Ip.fromBigInt(this.family, this.value + n);
-  }
-
-  /** Go's net.IP.String(): dotted IPv4, RFC 5952 IPv6. */
-  toString(): string {
-    if (this.family === 4) {
-      const v = Number(this.value);
-      return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-    }
-    const bytes: number[] = [];
-    for (let i = 15; i >= 0; i--) bytes.push(Number((this.value >> BigInt(i * 8)) & 255n));
-    return new ipaddr.IPv6(bytes).toRFC5952String();
+  /** The preceding address, or null before 0.0.0.0 / ::. */
+  prev(): Ip | null {
+    return this.value === 0n ? null : new Ip(this.family, this.value - 1n);
   }
 }

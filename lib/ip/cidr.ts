@@ -1,83 +1,147 @@
-import { Ip, type Family } from './address';
+import { Ip, IpFamily } from './address';
+import { IpParseError } from './errors';
+import { SyntaxFault, isMappedValue, parseAddressText } from './text';
+
+const BITS: Record<IpFamily, number> = { 4: 32, 6: 128 };
+
+function hostMasks(bits: number): bigint[] {
+  const masks: bigint[] = [];
+  for (let prefix = 0; prefix <= bits; prefix++) masks.push((1n << BigInt(bits - prefix)) - 1n);
+  return masks;
+}
+
+// Indexed by prefix length: computing 1n << n on every contains() would dominate range scans.
+const HOST_MASKS: Record<IpFamily, bigint[]> = { 4: hostMasks(32), 6: hostMasks(128) };
+
+/** Go's `dtoi`: decimal digits only, leading zeros allowed ("/024" is /24 to Go). */
+function parsePrefixLength(s: string): number {
+  if (!/^[0-9]+$/.test(s)) throw new SyntaxFault('prefix length must be decimal digits');
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
+}
 
 /**
- * A CIDR as Go's net.ParseCIDR returns it: the address as written (`ip`, host bits kept) and
- * the prefix length; `network` is the masked address.
+ * An address with a prefix length: Go's `net.IPNet` as the CNI types use it, i.e. `ip` keeps
+ * the host bits it was written with ("10.1.2.3/24" for an interface address) while `network`,
+ * `toString()` and the set operations look only at the masked network.
  */
 export class Cidr {
+  readonly network: Ip;
+  /** The highest address: the IPv4 broadcast address, or the last IPv6 address. */
+  readonly last: Ip;
+
   private constructor(
     readonly ip: Ip,
     readonly prefix: number,
-  ) {}
-
-  static tryParse(text: string): Cidr | undefined {
-    if (typeof text !== 'string') return undefined;
-    const slash = text.indexOf('/');
-    if (slash < 0) return undefined;
-    const ip = Ip.tryParse(text.slice(0, slash));
-    const len = text.slice(slash + 1);
-    if (!ip || !/^(0|[1-9]\d{0,2})$/.test(len)) return undefined;
-    let prefix = Number(len);
-    // '::ffff:1.2.3.4/120' is an IPv4 address with a 128-bit style prefix, as in Go.
-    if (ip.family === 4 && text.slice(0, slash).includes(':')) {
-      if (prefix < 96) return undefined;
-      prefix -= 96;
-    }
-    if (prefix > ip.bits) return undefined;
-    return new Cidr(ip, prefix);
+  ) {
+    const host = HOST_MASKS[ip.family][prefix];
+    const network = ip.value & ~host;
+    this.network = network === ip.value ? ip : Ip.fromBigInt(network, ip.family);
+    this.last = Ip.fromBigInt(network | host, ip.family);
   }
 
+  /**
+   * Go's `net.ParseCIDR` ("10.1.2.3/24", "2001:db8::/32"); host bits are kept in `ip`.
+   * An IPv4-mapped IPv6 address counts its prefix over 128 bits, as in Go, and becomes the IPv4
+   * network ("::ffff:10.1.2.0/120" is 10.1.2.0/24). Below /96 Go builds a network that does not
+   * contain its own address; that is rejected here.
+   */
   static parse(text: string): Cidr {
-    const c = Cidr.tryParse(text);
-    if (!c) throw new Error(`invalid CIDR address "${text}"`);
-    return c;
+    try {
+      const slash = text.indexOf('/');
+      if (slash < 0) throw new SyntaxFault('missing "/prefix"');
+      let { family, value } = parseAddressText(text.slice(0, slash));
+      let prefix = parsePrefixLength(text.slice(slash + 1));
+      if (prefix > BITS[family]) throw new SyntaxFault(`prefix length exceeds ${BITS[family]}`);
+      if (family === 6 && isMappedValue(value)) {
+        if (prefix < 96) throw new SyntaxFault('IPv4-mapped address with a prefix shorter than 96');
+        family = 4;
+        value &= 0xffffffffn;
+        prefix -= 96;
+      }
+      return new Cidr(Ip.fromBigInt(value, family), prefix);
+    } catch (err) {
+      if (err instanceof SyntaxFault) throw new IpParseError('CIDR address', text, err.message);
+      throw err;
+    }
   }
 
+  static tryParse(text: string): Cidr | null {
+    try {
+      return Cidr.parse(text);
+    } catch (err) {
+      if (err instanceof IpParseError) return null;
+      throw err;
+    }
+  }
+
+  /** Throws RangeError for a prefix length that is not an integer in 0..32 / 0..128. */
   static of(ip: Ip, prefix: number): Cidr {
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > ip.bits) throw new RangeError(`invalid prefix length ${prefix}`);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > ip.bits) {
+      throw new RangeError(`prefix length ${prefix} is invalid for IPv${ip.family}`);
+    }
     return new Cidr(ip, prefix);
   }
 
-  get family(): Family {
+  get family(): IpFamily {
     return this.ip.family;
   }
 
-  private get hostMask(): bigint {
-    return (1n << BigInt(this.ip.bits - this.prefix)) - 1n;
+  get bits(): 32 | 128 {
+    return this.ip.bits;
   }
 
-  get network(): Ip {
-    return Ip.fromBigInt(this.family, this.ip.value & ~this.hostMask);
-  }
-
-  /** Broadcast for IPv4, the last address for IPv6. */
-  get last(): Ip {
-    return Ip.fromBigInt(this.family, this.network.value | this.hostMask);
-  }
-
+  /** Number of addresses, network and broadcast included. */
   get size(): bigint {
-    return this.hostMask + 1n;
+    return HOST_MASKS[this.family][this.prefix] + 1n;
   }
 
+  /** True for "10.1.2.3/24": host-local requires subnets written as their network. */
   hasHostBits(): boolean {
-    return (this.ip.value & this.hostMask) !== 0n;
+    return !this.ip.equals(this.network);
   }
 
-  /** The network itself ('10.1.0.0/16'), as Go's IPNet.String(). */
-  networkCidr(): Cidr {
-    return new Cidr(this.network, this.prefix);
+  /** This network with the host bits cleared, as Go's ParseCIDR returns it. */
+  masked(): Cidr {
+    return this.hasHostBits() ? new Cidr(this.network, this.prefix) : this;
   }
 
+  /** Go's `IPNet.Contains`: an address of the other family is never contained. */
   contains(ip: Ip): boolean {
-    return ip.family === this.family && (ip.value & ~this.hostMask) === this.network.value;
+    return ip.family === this.family && (ip.value & ~HOST_MASKS[this.family][this.prefix]) === this.network.value;
   }
 
+  /** Whether the two networks share at least one address (CIDR blocks either nest or are disjoint). */
   overlaps(other: Cidr): boolean {
-    return this.family === other.family && (this.contains(other.network) || other.contains(this.network));
+    return this.contains(other.network) || other.contains(this.network);
   }
 
-  /** 'ip/prefix' with the address as written: CNI results use it ('10.1.2.3/24'). */
-  toString(): string {
-    return `${this.ip.toString()}/${this.prefix}`;
+  isNetworkAddress(ip: Ip): boolean {
+    return ip.equals(this.network);
   }
+
+  /** IPv6 has no broadcast address, so this is always false for IPv6 networks. */
+  isBroadcastAddress(ip: Ip): boolean {
+    return this.family === 4 && ip.equals(this.last);
+  }
+
+  /** Same address as written and same prefix length. */
+  equals(other: Cidr): boolean {
+    return this.prefix === other.prefix && this.ip.equals(other.ip);
+  }
+
+  /** Go's `IPNet.String()` of the masked network: "10.1.0.0/16". */
+  toString(): string {
+    return `${this.network.toString()}/${this.prefix}`;
+  }
+
+  /** The address as written with its prefix, "10.1.2.3/24", the form CNI results carry. */
+  toAddressString(): string {
+    return formatIpPrefix(this.ip, this.prefix);
+  }
+}
+
+/** "ip/prefix" without masking, e.g. an allocated address in its subnet: "10.1.2.3/24". */
+export function formatIpPrefix(ip: Ip, prefix: number): string {
+  return `${ip.toString()}/${prefix}`;
 }

@@ -1,2 +1,5 @@
-export { Ip, type Family } from './address';
-export { Cidr } from './cidr';
+export { Ip } from './address';
+export type { IpFamily } from './address';
+export { Cidr, formatIpPrefix } from './cidr';
+export { IpParseError } from './errors';
+export { ipInRange, ipRange } from './range';

@@ -19,7 +19,8 @@ export function lookup(obj: JsonObject, key: string): unknown {
 }
 
 function describe(v: unknown): string {
-  const s = JSON.stringify(v);
+  // JSON.stringify(undefined) is undefined, not a string: a missing value must still be described.
+  const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

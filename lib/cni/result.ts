@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { CniError, ErrCode } from './errors';
-import { familyOf, IMPLICIT_VERSION } from './version';
+import { ALL_VERSIONS, familyOf, IMPLICIT_VERSION } from './version';
 
 // One in-memory shape (the 1.1 one, a superset of every older family); conversion happens
 // only when a result is read (parseResult) or printed (formatResult).
@@ -63,20 +63,35 @@ function familyOfIp(text: string): 4 | 6 {
   return ip.kind() === 'ipv4' ? 4 : 6;
 }
 
+// What Go's net.ParseIP accepts: dotted-quad IPv4 without leading zeros, IPv6 without a zone.
+// ipaddr.js alone also takes "10", "0xa.0.0.1" and "010.0.0.1" (octal), which iproute2 and the
+// Go plugins read differently or not at all.
+const IPV4_TEXT = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/;
+
+function isStrictIpv4(text: string): boolean {
+  return IPV4_TEXT.test(text) && text.split('.').every((o) => Number(o) <= 255);
+}
+
+function isStrictIp(text: string): boolean {
+  if (!text.includes(':')) return isStrictIpv4(text);
+  if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return false;
+  const tail = text.slice(text.lastIndexOf(':') + 1);
+  return !tail.includes('.') || isStrictIpv4(tail);
+}
+
 function checkCidr(v: unknown, what: string): string {
   if (typeof v !== 'string') throw decodeError(`${what} must be a CIDR string, got ${JSON.stringify(v)}`);
   const slash = v.indexOf('/');
-  if (slash < 0 || !ipaddr.isValid(v.slice(0, slash))) throw decodeError(`${what} "${v}" is not a valid CIDR`);
-  try {
-    ipaddr.parseCIDR(v);
-  } catch {
+  const addr = v.slice(0, slash);
+  const prefix = v.slice(slash + 1);
+  if (slash < 0 || !isStrictIp(addr) || !/^\d{1,3}$/.test(prefix) || Number(prefix) > (addr.includes(':') ? 128 : 32)) {
     throw decodeError(`${what} "${v}" is not a valid CIDR`);
   }
   return v;
 }
 
 function checkIp(v: unknown, what: string): string {
-  if (typeof v !== 'string' || !ipaddr.isValid(v)) throw decodeError(`${what} "${String(v)}" is not a valid IP address`);
+  if (typeof v !== 'string' || !isStrictIp(v)) throw decodeError(`${what} "${String(v)}" is not a valid IP address`);
   return v;
 }
 
@@ -147,6 +162,8 @@ function parseLegacyIp(v: unknown, fam: string, routes: Route[]): IpConfig | und
 export function parseResult(raw: unknown, fallbackVersion: string = IMPLICIT_VERSION): Result {
   if (!isObject(raw)) throw decodeError('result must be a JSON object');
   const version = typeof raw.cniVersion === 'string' && raw.cniVersion !== '' ? raw.cniVersion : fallbackVersion;
+  // As Go's result factory: a version this library has no result type for cannot be read.
+  if (!(ALL_VERSIONS as readonly string[]).includes(version)) throw decodeError(`unsupported CNI result version "${version}"`);
   const out: Result = { cniVersion: version };
 
   if (familyOf(version) === '0.2') {
@@ -203,7 +220,9 @@ function dnsJson(d: Dns | undefined): Json {
 function routeJson(r: Route): Json {
   const out: Json = { dst: r.dst };
   if (r.gw) out.gw = r.gw;
-  for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) if (r[k] !== undefined && r[k] !== 0) out[k] = r[k];
+  for (const k of ['mtu', 'advmss', 'priority'] as const) if (r[k]) out[k] = r[k];
+  // Go keeps table and scope as *int: 0 (RT_TABLE_UNSPEC, RT_SCOPE_UNIVERSE) is a value, not absence.
+  for (const k of ['table', 'scope'] as const) if (r[k] !== undefined) out[k] = r[k];
   return out;
 }
 

@@ -4,7 +4,7 @@ import { netnsState } from './netns-path';
 import { resultText } from './result';
 import { validateContainerId, validateIfName, validateNetworkName } from './validate';
 import { configVersion, CURRENT_VERSION, isSupported, versionAtLeast, versionInfoJson } from './version';
-import { isJsonObject, type JsonObject } from './config';
+import { isJsonObject, lookup, type JsonObject } from './config';
 
 export const CNI_TS_VERSION = '0.1.0';
 
@@ -33,6 +33,16 @@ function requiredVars(env: Env, cmd: Command): void {
   }
 }
 
+/** The network name, found case-insensitively like Go's decoder, which also refuses a non-string. */
+function networkName(conf: JsonObject): string {
+  const name = lookup(conf, 'name');
+  if (name === undefined || name === null) return '';
+  if (typeof name !== 'string') {
+    throw new CniError(ErrCode.DecodingFailure, `error unmarshall network config: name must be a string, got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
 function parseStdin(stdin: Buffer): JsonObject {
   let conf: unknown;
   try {
@@ -53,16 +63,22 @@ function checkVersion(plugin: Plugin, cmd: Command, version: string): void {
     throw new CniError(
       ErrCode.IncompatibleCniVersion,
       'incompatible CNI versions',
-      `config is "${version}", plugin supports [${plugin.supportedVersions.join(' ')}]`,
+      `config is "${version}", plugin supports [${plugin.supportedVersions.map((v) => JSON.stringify(v)).join(' ')}]`,
     );
   }
 }
 
 function checkNetns(env: Env, cmd: Command, netns: string): void {
-  if (netns === '' || cmd === 'DEL') return;
+  // STATUS and GC have no CNI_NETNS at all.
+  if (netns === '' || (cmd !== 'ADD' && cmd !== 'CHECK' && cmd !== 'DEL')) return;
   const state = netnsState(netns);
-  if (state === 'missing') throw new CniError(ErrCode.UnknownContainer, `failed to open netns "${netns}": no such file or directory`);
-  if (state === 'not-netns') throw new CniError(ErrCode.InvalidEnvironmentVariables, `CNI_NETNS "${netns}" is not a network namespace`);
+  // DEL must succeed after the namespace is gone: only the own-namespace guard applies to it.
+  if (cmd !== 'DEL') {
+    if (state === 'missing') throw new CniError(ErrCode.UnknownContainer, `failed to open netns "${netns}": no such file or directory`);
+    if (state === 'not-netns') throw new CniError(ErrCode.InvalidEnvironmentVariables, `CNI_NETNS "${netns}" is not a network namespace`);
+  }
+  // Go checks this after ADD/DEL already ran; checked first here, so the node's own namespace
+  // is never touched.
   const override = (env.CNI_NETNS_OVERRIDE ?? '').toUpperCase();
   if (state === 'own' && override !== 'TRUE' && override !== '1') {
     throw new CniError(ErrCode.InvalidNetns, "plugin's netns and netns from CNI_NETNS should not be the same");
@@ -88,7 +104,7 @@ async function run(plugin: Plugin, io: PluginIo, cmd: Command): Promise<void> {
     throw new CniError(ErrCode.IoFailure, `error reading from stdin: ${(e as Error).message}`);
   }
   const conf = parseStdin(stdin);
-  const name = typeof conf.name === 'string' ? conf.name : '';
+  const name = networkName(conf);
   validateNetworkName(name);
   const version = configVersion(conf);
   checkVersion(plugin, cmd, version);

@@ -21,10 +21,11 @@ export function validateIfName(name: string): void {
     throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is too long', `interface name should be less than ${IFNAME_MAX + 1} characters`);
   }
   if (name === '.' || name === '..') throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is . or ..');
-  // \s covers the whitespace Go's unicode.IsSpace rejects; control characters are refused too
-  // because the name is later written into iproute2 batch lines.
+  // \s covers the whitespace Go's unicode.IsSpace rejects except U+0085 (NEL), which the C1
+  // range adds; control characters are refused too because the name is later written into
+  // iproute2 batch lines.
   // eslint-disable-next-line no-control-regex
-  if (/[/:\s\x00-\x1f\x7f]/.test(name)) {
+  if (/[/:\s\x00-\x1f\x7f-\x9f]/.test(name)) {
     throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name contains / or : or whitespace characters', name);
   }
 }

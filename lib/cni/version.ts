@@ -1,3 +1,4 @@
+import { lookup, type JsonObject } from './config';
 import { CniError, ErrCode } from './errors';
 
 export const ALL_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -35,15 +36,18 @@ export function familyOf(v: string): VersionFamily {
 
 /**
  * Picks the version a config is to be used at: `cniVersion` when present, otherwise the highest
- * entry of `cniVersions` (1.1) that we implement, the way libcni negotiates.
+ * entry of `cniVersions` (1.1) that we implement, the way libcni negotiates. Keys match
+ * case-insensitively, as in Go's decoder.
  */
-export function configVersion(conf: { cniVersion?: unknown; cniVersions?: unknown }): string {
-  if (typeof conf.cniVersion === 'string' && conf.cniVersion !== '') return conf.cniVersion;
-  if (conf.cniVersion !== undefined && conf.cniVersion !== null && typeof conf.cniVersion !== 'string') {
-    throw new CniError(ErrCode.DecodingFailure, `cniVersion must be a string, got ${JSON.stringify(conf.cniVersion)}`);
+export function configVersion(conf: JsonObject): string {
+  const cniVersion = lookup(conf, 'cniVersion');
+  const cniVersions = lookup(conf, 'cniVersions');
+  if (typeof cniVersion === 'string' && cniVersion !== '') return cniVersion;
+  if (cniVersion !== undefined && cniVersion !== null && typeof cniVersion !== 'string') {
+    throw new CniError(ErrCode.DecodingFailure, `cniVersion must be a string, got ${JSON.stringify(cniVersion)}`);
   }
-  if (Array.isArray(conf.cniVersions)) {
-    const usable = conf.cniVersions
+  if (Array.isArray(cniVersions)) {
+    const usable = cniVersions
       .filter((v): v is string => typeof v === 'string' && SEMVER.test(v))
       .filter((v) => (ALL_VERSIONS as readonly string[]).includes(v))
       .sort(compareVersions);

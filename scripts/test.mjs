@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The project's one test command (`npm test`): type check, build, the unit and namespace suites
-// on this kernel, then the full-kernel suite inside user-mode-linux. Prints per-stage results
+// The project's one test command (`npm test`): type check, build, the unit, namespace and podman
+// suites on this kernel, then the full-kernel suite inside user-mode-linux. Prints per-stage results
 // and a final plain "N passed, N failed" line that CI reads. Exit status 0 only if all passed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,6 +67,8 @@ suite('unit', jest, ['--selectProjects', 'unit', '--json', `--outputFile=${unitJ
 if (built) {
   const netnsJson = path.join(results, 'netns.json');
   suite('netns (real kernel, throwaway namespaces)', jest, ['--selectProjects', 'netns', '--runInBand', '--json', `--outputFile=${netnsJson}`], netnsJson);
+  const e2eJson = path.join(results, 'e2e.json');
+  suite('e2e (podman)', jest, ['--selectProjects', 'e2e', '--runInBand', '--json', `--outputFile=${e2eJson}`], e2eJson);
   const kernelJson = path.join(results, 'kernel.json');
   suite(
     'kernel (user-mode-linux)',
@@ -75,8 +77,8 @@ if (built) {
     kernelJson,
   );
 } else {
-  failed += 2;
-  lines.push('FAIL netns and kernel suites: not run because the build failed');
+  failed += 3;
+  lines.push('FAIL netns, e2e and kernel suites: not run because the build failed');
 }
 
 console.log('\nSummary');

@@ -12,7 +12,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/netns/**/*.test.ts'],
       globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
     },
-    { ...common, displayName: 'kernel', testMatch: ['<rootDir>/test/kernel/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'kernel',
+      testMatch: ['<rootDir>/test/kernel/**/*.test.ts'],
+      // Every process start costs 40-300 ms inside user-mode-linux.
+      testTimeout: 60000,
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
+    },
     // e2e makes no named namespace (see test/e2e/podman-sandbox.ts), so no global teardown: the
     // shared one would also sweep the `cnits-*` namespaces of a netns run going on beside it.
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },

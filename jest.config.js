@@ -16,8 +16,6 @@ module.exports = {
       ...common,
       displayName: 'kernel',
       testMatch: ['<rootDir>/test/kernel/**/*.test.ts'],
-      // Every process start costs 40-300 ms inside user-mode-linux.
-      testTimeout: 60000,
       globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
     },
     // e2e makes no named namespace (see test/e2e/podman-sandbox.ts), so no global teardown: the

@@ -9,7 +9,7 @@ import { unavailablePlugin } from './cni/unavailable';
 // initialises just the code of the plugin it runs (start-up time is pod start-up time).
 /* eslint-disable @typescript-eslint/no-require-imports */
 const PLUGINS: Record<string, () => Plugin> = {
-  'host-local': () => unavailablePlugin('host-local'),
+  'host-local': () => (require('../plugins/host-local') as typeof import('../plugins/host-local')).hostLocal,
   bridge: () => unavailablePlugin('bridge'),
   macvlan: () => unavailablePlugin('macvlan'),
   dummy: () => unavailablePlugin('dummy'),

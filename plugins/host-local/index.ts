@@ -1,0 +1,73 @@
+import { CniError, ErrCode } from '../../lib/cni/errors';
+import type { Plugin, Request } from '../../lib/cni/plugin';
+import type { Result } from '../../lib/cni/result';
+import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
+import { formatIpPrefix } from '../../lib/ip';
+import { allocate } from './allocator';
+import { parseConfig, type HostLocalConfig } from './config';
+import { DiskStore } from './disk-store';
+import { parseValidAttachments, isValid } from './gc';
+import { readResolvConf } from './resolv-conf';
+import { checkReady } from './status';
+import type { AttachmentKey } from './store';
+
+function attachment(req: Request): AttachmentKey {
+  return { containerId: req.containerId, ifName: req.ifName };
+}
+
+/** Runs `fn` on the network's store under its lock; undefined when the state dir is missing and `create` is off. */
+async function withStore<T>(conf: HostLocalConfig, create: boolean, fn: (store: DiskStore) => T): Promise<T | undefined> {
+  const store = await DiskStore.open(conf.dataDir, conf.name, create, conf.rangeSets.length);
+  if (!store) return undefined;
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+async function cmdAdd(req: Request): Promise<Result> {
+  const conf = parseConfig(req);
+  const dns = conf.resolvConf ? readResolvConf(conf.resolvConf) : undefined;
+  const allocations = (await withStore(conf, true, (store) => allocate(store, conf.rangeSets, attachment(req), conf.requestedIps))) ?? [];
+  const result: Result = {
+    cniVersion: CURRENT_VERSION,
+    ips: allocations.map((a) => ({ address: formatIpPrefix(a.ip, a.range.subnet.prefix), gateway: a.range.gateway.toString() })),
+  };
+  if (conf.routes.length > 0) result.routes = conf.routes;
+  if (dns) result.dns = dns;
+  return result;
+}
+
+async function cmdDel(req: Request): Promise<void> {
+  const conf = parseConfig(req);
+  await withStore(conf, false, (store) => store.releaseByAttachment(attachment(req)));
+}
+
+async function cmdCheck(req: Request): Promise<void> {
+  const conf = parseConfig(req);
+  const found = await withStore(conf, false, (store) => store.findByAttachment(attachment(req)).length > 0);
+  if (!found) throw new CniError(ErrCode.Internal, `host-local: Failed to find address added by container ${req.containerId}`);
+}
+
+async function cmdGC(req: Request): Promise<void> {
+  const conf = parseConfig(req);
+  const valid = parseValidAttachments(req.conf);
+  await withStore(conf, false, (store) => {
+    for (const r of store.reservations()) if (!isValid(valid, r)) store.release(r.ip);
+  });
+}
+
+async function cmdStatus(req: Request): Promise<void> {
+  checkReady(parseConfig(req));
+}
+
+export const hostLocal: Plugin = {
+  name: 'host-local',
+  supportedVersions: ALL_VERSIONS,
+  add: cmdAdd,
+  del: cmdDel,
+  check: cmdCheck,
+  status: cmdStatus,
+  gc: cmdGC,
+};

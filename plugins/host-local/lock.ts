@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CniError, ErrCode } from '../../lib/cni/errors';
+
+// Only system directories: a runtime's PATH may contain relative entries, and the helper runs
+// as root.
+const FLOCK_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin', '/run/current-system/sw/bin'];
+
+let flockPath: string | null | undefined;
+
+/** util-linux flock(1), or null when the machine has none. */
+export function findFlock(): string | null {
+  if (flockPath === undefined) {
+    flockPath = null;
+    for (const dir of FLOCK_DIRS) {
+      const candidate = path.join(dir, 'flock');
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        flockPath = candidate;
+        break;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return flockPath;
+}
+
+export interface HeldLock {
+  release(): void;
+}
+
+/**
+ * Takes flock(LOCK_EX) on `file`, the lock the Go plugin takes on the same file, so both
+ * implementations exclude each other. Node has no flock(2), so util-linux flock(1) does the
+ * call on a descriptor it inherits: a flock belongs to the open file description, which this
+ * process keeps open after the helper exits, so the lock stays held until `release` closes our
+ * descriptor. Spawning asynchronously keeps the event loop free, so two waiters in one process
+ * (in-process delegation, tests) cannot deadlock each other.
+ */
+export async function lockFile(file: string): Promise<HeldLock> {
+  const flock = findFlock();
+  if (!flock) {
+    throw new CniError(ErrCode.Internal, `host-local: flock(1) not found in ${FLOCK_DIRS.join(', ')}; install util-linux`);
+  }
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    await runFlock(flock, fd, file);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  let held = true;
+  return {
+    release() {
+      if (held) fs.closeSync(fd);
+      held = false;
+    },
+  };
+}
+
+function runFlock(flock: string, fd: number, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // A minimal environment: the runtime's may carry LD_LIBRARY_PATH entries such as the
+    // current directory, which must not reach a dynamically linked helper.
+    const child = spawn(flock, ['--exclusive', '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', (e) => reject(new CniError(ErrCode.Internal, `host-local: cannot run ${flock} to lock ${file}: ${e.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new CniError(ErrCode.Internal, `host-local: cannot lock ${file}: ${stderr.trim() || `flock exited with ${code ?? signal}`}`));
+    });
+  });
+}

@@ -1,0 +1,24 @@
+/** One container address to masquerade, already in canonical text form (no address math here). */
+export interface MasqAddress {
+  family: 4 | 6;
+  /** The container's address, e.g. "10.22.0.5" or "fd00:22::5". */
+  ip: string;
+  prefix: number;
+  /** The address with its host bits cleared, e.g. "10.22.0.0". */
+  network: string;
+}
+
+/** Which attachment the rules belong to. */
+export interface MasqOwner {
+  network: string;
+  containerId: string;
+  ifName: string;
+}
+
+/** An attachment the runtime still uses (GC keeps its rules). */
+export interface LiveAttachment {
+  containerId: string;
+  ifName: string;
+}
+
+export type MasqBackend = 'iptables' | 'nftables';

@@ -1,0 +1,93 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+// Everything that ends up in an `ip -batch` line, a `bridge -batch` line or the argv of the
+// namespace script passes through here first. iproute2 splits batch lines on whitespace, honours
+// quotes and '#' comments, and expands '%d' in new link names, so the accepted alphabets are
+// deliberately narrower than what the kernel itself would take.
+
+export class NetValidationError extends Error {
+  override readonly name = 'NetValidationError';
+}
+
+function fail(what: string, value: unknown, why: string): never {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw new NetValidationError(`invalid ${what} ${shown}: ${why}`);
+}
+
+const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** A Linux interface name (1–15 bytes) from the alphabet [A-Za-z0-9_.-], not starting with '.' or '-'. */
+export function checkIfName(name: string, what = 'interface name'): string {
+  if (typeof name !== 'string' || name.length === 0) fail(what, name, 'must not be empty');
+  if (Buffer.byteLength(name) > 15) fail(what, name, 'longer than 15 bytes');
+  if (!IFNAME.test(name)) fail(what, name, 'only letters, digits, "_", "." and "-" are allowed, not first "." or "-"');
+  return name;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** A 48-bit MAC as xx:xx:xx:xx:xx:xx, returned lower-case. */
+export function checkMac(mac: string, what = 'MAC address'): string {
+  if (typeof mac !== 'string' || !MAC.test(mac)) fail(what, mac, 'expected xx:xx:xx:xx:xx:xx');
+  return mac.toLowerCase();
+}
+
+export type IpFamily = 4 | 6;
+
+export interface ParsedIp {
+  family: IpFamily;
+  text: string;
+}
+
+export interface ParsedCidr {
+  family: IpFamily;
+  address: string;
+  prefix: number;
+  /** `address/prefix`, as handed to iproute2. */
+  text: string;
+}
+
+/** An IPv4 (dotted quad, no leading zeros) or IPv6 (no zone) address. */
+export function checkIp(text: string, what = 'IP address'): ParsedIp {
+  if (typeof text !== 'string') fail(what, text, 'not a string');
+  if (isIPv4(text)) return { family: 4, text };
+  if (isIPv6(text) && !text.includes('%')) return { family: 6, text: text.toLowerCase() };
+  fail(what, text, 'not an IPv4 or IPv6 address');
+}
+
+/** `address/prefix` with a well-formed address and a prefix length in range for its family. */
+export function checkCidr(text: string, what = 'CIDR'): ParsedCidr {
+  if (typeof text !== 'string') fail(what, text, 'not a string');
+  const slash = text.indexOf('/');
+  if (slash < 0) fail(what, text, 'missing "/prefix"');
+  const ip = checkIp(text.slice(0, slash), what);
+  const prefixText = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) fail(what, text, 'bad prefix length');
+  const prefix = Number(prefixText);
+  if (prefix > (ip.family === 4 ? 32 : 128)) fail(what, text, 'prefix length out of range');
+  return { family: ip.family, address: ip.text, prefix, text: `${ip.text}/${prefix}` };
+}
+
+/** An integer in [min, max]. */
+export function checkUint(n: number, what: string, min = 0, max = 0xffffffff): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    fail(what, n, `expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+const NETNS_PATH = /^\/[A-Za-z0-9_.:@+=,/-]*$/;
+
+/**
+ * An absolute namespace path (/run/netns/x, /proc/<pid>/ns/net, a runtime's bind mount). The
+ * path travels in batch lines (`netns PATH`), where iproute2 also reads it as a path only because
+ * it contains a '/', so whitespace, quotes, '#' and '\' are refused.
+ */
+export function checkNetnsPath(path: string): string {
+  if (typeof path !== 'string' || !NETNS_PATH.test(path)) {
+    fail('namespace path', path, 'must be absolute and use only letters, digits and _ . : @ + = , / -');
+  }
+  if (path.split('/').some((seg) => seg === '..')) fail('namespace path', path, 'must not contain ".."');
+  if (path.length > 4096) fail('namespace path', path, 'too long');
+  return path;
+}

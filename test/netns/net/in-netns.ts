@@ -1,0 +1,64 @@
+import { buildSync } from 'esbuild';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestNs } from '../../helpers/netns';
+
+let bundle: string | undefined;
+let bundleDir: string | undefined;
+afterAll(() => {
+  if (bundleDir) fs.rmSync(bundleDir, { recursive: true, force: true });
+});
+
+function driver(): string {
+  if (bundle) return bundle;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-net-driver-'));
+  const outfile = path.join(dir, 'driver.js');
+  buildSync({ entryPoints: [path.join(__dirname, 'driver-entry.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error' });
+  bundleDir = dir;
+  bundle = outfile;
+  return outfile;
+}
+
+export interface DriverError {
+  name: string;
+  message: string;
+  kind?: string;
+  step?: string;
+  reason?: string;
+  netnsGone?: boolean;
+  stepIndex?: number;
+}
+
+export type DriverResult<T> = { ok: T; error?: undefined } | { ok?: undefined; error: DriverError };
+
+/**
+ * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Node process
+ * inside `ns`, so that lib/net's current namespace is that test namespace.
+ */
+export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const file = driver();
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, file, body, JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(out) as DriverResult<T>);
+      } catch {
+        reject(new Error(`driver failed (exit ${code}): ${err || out}`));
+      }
+    });
+  });
+}
+
+/** Like inNetns, but throws if the body threw. */
+export async function inNetnsOk<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await inNetns<T>(ns, body, arg);
+  if (r.error) throw new Error(`in ${ns.name}: ${r.error.message}`);
+  return r.ok as T;
+}

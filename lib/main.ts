@@ -3,16 +3,15 @@ import { registerInProcessPlugins } from './cni/invoke';
 import type { Plugin } from './cni/plugin';
 import { processIo } from './cni/process-io';
 import { dispatch } from './cni/skel';
-import { unavailablePlugin } from './cni/unavailable';
 
 // The only file that knows every plugin. Each is required lazily so that an invocation
 // initialises just the code of the plugin it runs (start-up time is pod start-up time).
 /* eslint-disable @typescript-eslint/no-require-imports */
 const PLUGINS: Record<string, () => Plugin> = {
   'host-local': () => (require('../plugins/host-local') as typeof import('../plugins/host-local')).hostLocal,
-  bridge: () => unavailablePlugin('bridge'),
-  macvlan: () => unavailablePlugin('macvlan'),
-  dummy: () => unavailablePlugin('dummy'),
+  bridge: () => (require('../plugins/bridge') as typeof import('../plugins/bridge')).bridge,
+  macvlan: () => (require('../plugins/macvlan') as typeof import('../plugins/macvlan')).macvlan,
+  dummy: () => (require('../plugins/dummy') as typeof import('../plugins/dummy')).dummy,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -37,7 +37,7 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
       // name containers) are 0600.
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (e2) {
-      throw ioError(`cannot create ${dir}`, e2);
+      throw ioError(`cannot create ${dir}`, trueMkdirError(dir, e2));
     }
     st = fs.lstatSync(dir);
   }
@@ -45,6 +45,20 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
     throw new CniError(ErrCode.Internal, `host-local: ${dir} is not a directory${st.isSymbolicLink() ? ' (a symbolic link, refused)' : ''}`);
   }
   return true;
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT for any failure of the last component (a read-only
+ * file system included); a plain mkdir of that component tells the real reason.
+ */
+function trueMkdirError(dir: string, e: unknown): unknown {
+  if (errno(e) !== 'ENOENT' || !fs.existsSync(path.dirname(dir))) return e;
+  try {
+    fs.mkdirSync(dir, { mode: 0o755 });
+    return e;
+  } catch (plain) {
+    return plain;
+  }
 }
 
 export function ioError(what: string, e: unknown): CniError {

@@ -1,0 +1,24 @@
+import { CniError, ErrCode } from '../cni/errors';
+import { NetError, NetValidationError } from '../net';
+
+/**
+ * A kernel-layer failure as the CNI error a runtime shows: NetError already says which step
+ * failed and why ("create macvlan eth0 on ens3 in /run/netns/x: File exists"); a name refused
+ * by lib/net's stricter alphabet comes from the environment (CNI_IFNAME, CNI_NETNS).
+ */
+export function kernelError(plugin: string, e: unknown): unknown {
+  if (e instanceof NetError) return new CniError(ErrCode.Internal, `${plugin}: failed to ${e.message}`);
+  if (e instanceof NetValidationError) return new CniError(ErrCode.InvalidEnvironmentVariables, `${plugin}: ${e.message}`);
+  return e;
+}
+
+/** Runs a command handler with kernel failures translated by kernelError. */
+export function withKernelErrors<A extends unknown[], T>(plugin: string, fn: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (e) {
+      throw kernelError(plugin, e);
+    }
+  };
+}

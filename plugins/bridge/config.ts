@@ -1,0 +1,162 @@
+import { parseCniArgs } from '../../lib/cni/args';
+import { ConfigReader } from '../../lib/cni/config';
+import { invalidConfig } from '../../lib/cni/errors';
+import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
+import type { Request } from '../../lib/cni/plugin';
+import type { MasqBackend } from '../../lib/net/masq';
+import { isAssignableMac, normalizeMac } from '../../lib/net/mac-address';
+
+export const DEFAULT_BRIDGE = 'cni0';
+const MAX_VLAN = 4094;
+
+/** A bridge config, validated, with the reference plugin's defaults filled in. */
+export interface BridgeConf {
+  net: NetConf;
+  bridge: string;
+  /** Also true when only isDefaultGateway was set (it implies a gateway). */
+  isGateway: boolean;
+  isDefaultGateway: boolean;
+  forceAddress: boolean;
+  ipMasq: boolean;
+  /** undefined: chosen at ADD time as the reference does (iptables unless only nftables works). */
+  ipMasqBackend?: MasqBackend;
+  /** 0 = kernel default. */
+  mtu: number;
+  hairpinMode: boolean;
+  promiscMode: boolean;
+  /** 0 = no VLAN. */
+  vlan: number;
+  /** Tagged VLANs of the host port, sorted, without duplicates. */
+  vlanTrunk: number[];
+  /** A new bridge is created with VLAN filtering (vlan set, or vlanTrunk given even if empty). */
+  vlanFiltering: boolean;
+  preserveDefaultVlan: boolean;
+  enableDad: boolean;
+  macSpoofCheck: boolean;
+  disableContainerInterface: boolean;
+  portIsolation: boolean;
+  /** Container interface MAC, lower-case colon form; undefined = kernel-chosen. */
+  mac?: string;
+  /** An IPAM plugin assigns addresses; otherwise the bridge works at layer 2 only. */
+  isLayer3: boolean;
+}
+
+// Interface names end up in iproute2 batch lines, so only plausible names pass.
+// eslint-disable-next-line no-control-regex
+const BAD_IFNAME_CHARS = /[/:\s\x00-\x1f\x7f-\x9f]/;
+
+function validIfName(name: string): boolean {
+  return name !== '' && Buffer.byteLength(name) <= 15 && name !== '.' && name !== '..' && !BAD_IFNAME_CHARS.test(name);
+}
+
+function parseBridgeName(top: ConfigReader): string {
+  const name = top.string('bridge', DEFAULT_BRIDGE);
+  if (!validIfName(name)) throw top.fail('bridge', 'must be an interface name (1-15 characters, no "/", ":" or whitespace)', name);
+  return name;
+}
+
+/** vlanTrunk entries: `{id}` or `{minID, maxID}` (both, min <= max), each 1-4094. */
+function parseVlanTrunk(top: ConfigReader): number[] | undefined {
+  const items = top.optArray('vlanTrunk');
+  if (items === undefined) return undefined;
+  const vids = new Set<number>();
+  items.forEach((item, i) => {
+    const entry = ConfigReader.of(item, `bridge: vlanTrunk[${i}]`);
+    const range = { min: 1, max: MAX_VLAN };
+    const min = entry.optInt('minID', range);
+    const max = entry.optInt('maxID', range);
+    if ((min === undefined) !== (max === undefined)) {
+      throw invalidConfig(`bridge: vlanTrunk[${i}]: minID and maxID must be given together (${min === undefined ? 'minID' : 'maxID'} is missing)`);
+    }
+    if (min !== undefined && max !== undefined) {
+      if (max < min) throw invalidConfig(`bridge: vlanTrunk[${i}]: minID ${min} is greater than maxID ${max}`);
+      for (let v = min; v <= max; v++) vids.add(v);
+    }
+    const id = entry.optInt('id', range);
+    if (id !== undefined) vids.add(id);
+  });
+  return [...vids].sort((a, b) => a - b);
+}
+
+function parseBackend(top: ConfigReader): MasqBackend | undefined {
+  const backend = top.optString('ipMasqBackend');
+  if (backend === undefined) return undefined;
+  if (backend !== 'iptables' && backend !== 'nftables') throw top.fail('ipMasqBackend', 'must be "iptables" or "nftables"', backend);
+  return backend;
+}
+
+/** The container MAC by the reference's precedence: runtimeConfig.mac, then args.cni.mac, then CNI_ARGS MAC. */
+function pickMac(req: Request, net: NetConf): string | undefined {
+  const sources: Array<[string, () => string | undefined]> = [
+    ['runtimeConfig.mac', () => net.runtimeConfig.optString('mac')],
+    ['args.cni.mac', () => net.argsCni.optString('mac')],
+    ['CNI_ARGS MAC', () => (req.args !== '' ? parseCniArgs(req.args, ['MAC']).get('MAC') : undefined)],
+  ];
+  for (const [source, read] of sources) {
+    const text = read();
+    if (text === undefined || text === '') continue;
+    const mac = normalizeMac(text);
+    if (mac === undefined) throw invalidConfig(`bridge: ${source}: invalid MAC address ${JSON.stringify(text)} (expected e.g. 02:42:ac:11:00:02)`);
+    if (!isAssignableMac(mac)) throw invalidConfig(`bridge: ${source}: ${mac} is not a unicast MAC address (the lowest bit of the first byte must be 0, and it must not be all zeros)`);
+    return mac;
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates the config. Options only ADD uses (the MAC, the masquerade backend, the
+ * option combinations the reference refuses) are checked only for ADD, so that a DEL always gets
+ * as far as releasing what ADD reserved.
+ */
+export function parseBridgeConf(req: Request): BridgeConf {
+  const net = parseNetConf(req, 'bridge');
+  const top = net.top;
+  const isAdd = req.command === 'ADD';
+  const vlanTrunk = parseVlanTrunk(top);
+  const vlan = top.int('vlan', 0, { min: 0, max: MAX_VLAN });
+  const isDefaultGateway = top.bool('isDefaultGateway', false);
+  const conf: BridgeConf = {
+    net,
+    bridge: parseBridgeName(top),
+    isGateway: top.bool('isGateway', false) || isDefaultGateway,
+    isDefaultGateway,
+    forceAddress: top.bool('forceAddress', false),
+    ipMasq: top.bool('ipMasq', false),
+    ipMasqBackend: undefined,
+    mtu: top.int('mtu', 0, { min: 0 }),
+    hairpinMode: top.bool('hairpinMode', false),
+    promiscMode: top.bool('promiscMode', false),
+    vlan,
+    vlanTrunk: vlanTrunk ?? [],
+    vlanFiltering: vlan !== 0 || vlanTrunk !== undefined,
+    preserveDefaultVlan: top.bool('preserveDefaultVlan', false),
+    enableDad: top.bool('enabledad', false),
+    macSpoofCheck: top.bool('macspoofchk', false),
+    disableContainerInterface: top.bool('disableContainerInterface', false),
+    portIsolation: top.bool('portIsolation', false),
+    mac: isAdd ? pickMac(req, net) : undefined,
+    isLayer3: net.ipamType !== '',
+  };
+  // As in the reference, the backend matters (and is checked) only when masquerading is on.
+  if (conf.ipMasq && req.command !== 'DEL') conf.ipMasqBackend = parseBackend(top);
+  if (isAdd) checkCombinations(conf);
+  return conf;
+}
+
+/** The option combinations the reference plugin refuses at ADD. */
+function checkCombinations(conf: BridgeConf): void {
+  if (conf.isLayer3 && conf.disableContainerInterface) {
+    throw invalidConfig('bridge: cannot use IPAM when disableContainerInterface is set (the container interface stays down, so it cannot use addresses)');
+  }
+  if (conf.hairpinMode && conf.promiscMode) {
+    throw invalidConfig('bridge: cannot set hairpinMode and promiscMode at the same time');
+  }
+  if (conf.vlan !== 0 && conf.isGateway && !validIfName(vlanGatewayName(conf))) {
+    throw invalidConfig(`bridge: the VLAN gateway interface name "${vlanGatewayName(conf)}" (bridge.vlan) is longer than 15 characters: use a shorter bridge name`);
+  }
+}
+
+/** The host interface that carries the gateway address when a VLAN is set: `<bridge>.<vlan>`. */
+export function vlanGatewayName(conf: Pick<BridgeConf, 'bridge' | 'vlan'>): string {
+  return `${conf.bridge}.${conf.vlan}`;
+}

@@ -1,0 +1,80 @@
+import crypto from 'node:crypto';
+import type { Interface } from '../../lib/cni/result';
+import { readSysctl, type Address, type Netns } from '../../lib/net';
+import { randomMac } from '../../lib/net/mac-address';
+import { vlanGatewayName, type BridgeConf } from './config';
+import { stepFailed } from './errors';
+import { planGatewayAddress, type GatewayAddress } from './gateways';
+import { setPortVlans, type BridgeState } from './host-side';
+
+const FORWARDING: Record<4 | 6, string> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
+
+/** The device that carries the gateway addresses, with what is on it now. */
+interface GatewayDevice {
+  name: string;
+  addresses: Address[];
+  /** The `<bridge>.<vlan>` interface, which the result lists. */
+  vlanIface?: Interface;
+}
+
+/**
+ * With a VLAN the gateway lives on `<bridge>.<vlan>`: one end of a veth pair whose other end is a
+ * bridge port in that VLAN. It is created on first use and, like the bridge, never removed.
+ */
+async function vlanGatewayDevice(host: Netns, conf: BridgeConf, bridge: BridgeState): Promise<GatewayDevice> {
+  const name = vlanGatewayName(conf);
+  const snap = await host.inspect(name);
+  if (snap.link) return { name, addresses: snap.addresses, vlanIface: { name, mac: snap.link.mac ?? '' } };
+  const port = `veth${crypto.randomBytes(4).toString('hex')}`;
+  const mac = randomMac();
+  const mtu = bridge.link?.mtu ?? conf.mtu;
+  await host
+    .batch()
+    .createVeth(name, { mtu, mac }, { name: port, mtu })
+    .setUp(port)
+    .setMaster(port, conf.bridge)
+    .setBridgePort(port, { hairpin: false, isolated: false })
+    .setUp(name)
+    .sysctl(`net/ipv6/conf/${port}/accept_ra`, 0, { ignoreErrors: true })
+    .run();
+  await setPortVlans(host, { vlan: conf.vlan, vlanTrunk: [], preserveDefaultVlan: conf.preserveDefaultVlan }, port);
+  return { name, addresses: [], vlanIface: { name, mac } };
+}
+
+/**
+ * isGateway: puts each gateway address on the bridge (or the VLAN gateway interface) with the
+ * forceAddress rule, then turns on forwarding for each family that has a gateway. Returns the
+ * VLAN gateway interface when one is in use (the result lists it).
+ */
+export async function ensureGateways(host: Netns, conf: BridgeConf, bridge: BridgeState, gateways: readonly GatewayAddress[]): Promise<Interface | undefined> {
+  if (gateways.length === 0) return undefined;
+  let device: GatewayDevice;
+  try {
+    device = conf.vlan !== 0 ? await vlanGatewayDevice(host, conf, bridge) : { name: conf.bridge, addresses: bridge.addresses };
+  } catch (e) {
+    throw stepFailed(`create VLAN gateway interface ${vlanGatewayName(conf)}`, e);
+  }
+  const batch = host.batch();
+  try {
+    for (const gw of gateways) {
+      const plan = planGatewayAddress(device.name, device.addresses, gw, conf.forceAddress);
+      for (const old of plan.remove) batch.delAddress(device.name, old).tolerating('notfound');
+      if (plan.add) batch.addAddress(device.name, gw.cidr).tolerating('exists');
+    }
+    for (const family of new Set(gateways.map((g) => g.family))) {
+      if (readForwarding(family) !== '1') batch.sysctl(FORWARDING[family], 1);
+    }
+    await batch.run();
+  } catch (e) {
+    throw stepFailed(`set gateway address on "${device.name}"`, e);
+  }
+  return device.vlanIface;
+}
+
+function readForwarding(family: 4 | 6): string | undefined {
+  try {
+    return readSysctl(FORWARDING[family]);
+  } catch {
+    return undefined;
+  }
+}

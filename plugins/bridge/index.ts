@@ -1,0 +1,159 @@
+import { CniError, ErrCode } from '../../lib/cni/errors';
+import { delegate } from '../../lib/cni/invoke';
+import type { Plugin, Request } from '../../lib/cni/plugin';
+import { formatResult, type Result } from '../../lib/cni/result';
+import { Rollback } from '../../lib/cni/rollback';
+import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
+import { Netns } from '../../lib/net';
+import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/net/masq';
+import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/net/spoofcheck';
+import { parseLiveAttachments } from './attachments';
+import { checkAddressesAndRoutes, checkBridge, checkContainerLink, checkHostVeth } from './check';
+import { parseBridgeConf, type BridgeConf } from './config';
+import { bringUpContainer, configureContainer } from './container-side';
+import { stepFailed } from './errors';
+import { ensureGateways } from './gateway-device';
+import { applyGateways, masqAddresses } from './gateways';
+import { inspectBridge, setupHostSide, type HostSide } from './host-side';
+import { removeContainerLink } from './teardown';
+
+function masqOwner(req: Request, conf: BridgeConf): MasqOwner {
+  return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName };
+}
+
+/** IPAM ADD, converted to the result being built; its reservation is released on rollback. */
+async function runIpam(req: Request, conf: BridgeConf, result: Result, rollback: Rollback): Promise<void> {
+  const ipam = await delegate('ADD', conf.net.ipamType, req);
+  rollback.push(`release the IPAM reservation (${conf.net.ipamType} DEL)`, () => delegate('DEL', conf.net.ipamType, req));
+  if (!ipam?.ips?.length) throw new CniError(ErrCode.Internal, `IPAM plugin ${conf.net.ipamType} returned missing IP config`);
+  result.ips = ipam.ips;
+  if (ipam.routes) result.routes = ipam.routes;
+  if (ipam.dns) result.dns = ipam.dns;
+}
+
+async function waitForPort(host: Netns, hostVeth: string): Promise<void> {
+  const state = await host.waitForOperUp(hostVeth);
+  if (state !== 'up') throw new CniError(ErrCode.Internal, `bridge port in error state: ${hostVeth} is ${state}`);
+}
+
+async function cmdAdd(req: Request): Promise<Result> {
+  const conf = parseBridgeConf(req);
+  const host = Netns.current();
+  const ctr = Netns.at(req.netns);
+  return Rollback.guard(async (rollback) => {
+    const bridge = await inspectBridge(host, conf);
+    const side: HostSide = await setupHostSide(host, ctr, conf, req.ifName, bridge, (hostVeth) =>
+      rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
+    );
+    const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [side.bridge, side.hostVeth, side.container] };
+
+    if (conf.macSpoofCheck) {
+      const id = spoofCheckId(req.containerId, req.ifName);
+      await setupSpoofCheck(side.hostVeth.name, side.container.mac ?? '', id).catch((e: unknown) => {
+        throw stepFailed('set up the MAC spoof check', e);
+      });
+      rollback.push('remove the MAC spoof check', () => teardownSpoofCheck(id));
+    }
+
+    if (conf.isLayer3) {
+      await runIpam(req, conf, result, rollback);
+      const gateways = applyGateways(result, conf);
+      await configureContainer(ctr, conf, req.ifName, result);
+      if (conf.isGateway) {
+        const vlanIface = await ensureGateways(host, conf, bridge, gateways);
+        if (vlanIface) result.interfaces?.push(vlanIface);
+      }
+      if (conf.ipMasq) {
+        rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(req, conf)));
+        await setupMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(result)).catch((e: unknown) => {
+          throw stepFailed('set up masquerading', e);
+        });
+      }
+    } else if (!conf.disableContainerInterface) {
+      await bringUpContainer(ctr, req.ifName);
+    }
+
+    if (!conf.disableContainerInterface) await waitForPort(host, side.hostVeth.name);
+    if (conf.net.dns) result.dns = conf.net.dns;
+    // A result the config's version cannot express (L2-only at 0.1/0.2) fails here, while the
+    // rollback can still undo the attachment.
+    formatResult(result, conf.net.cniVersion);
+    return result;
+  });
+}
+
+/**
+ * Undoes an ADD as far as anything is left: the container interface (when the namespace is still
+ * there), the IPAM reservation (always), the spoof check and the masquerade rules (found by
+ * name, so also after the namespace or the interface is gone). Every part runs even if another
+ * fails; the first failure is reported.
+ */
+async function cmdDel(req: Request): Promise<void> {
+  const conf = parseBridgeConf(req);
+  const failures: unknown[] = [];
+  if (req.netns !== '') await removeContainerLink(Netns.at(req.netns), req.ifName).catch((e: unknown) => failures.push(e));
+  const parts: Array<Promise<unknown>> = [];
+  if (conf.isLayer3) parts.push(delegate('DEL', conf.net.ipamType, req));
+  if (conf.isLayer3 && conf.ipMasq) {
+    parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
+  }
+  if (conf.macSpoofCheck) {
+    // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
+    parts.push(teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) => process.stderr.write(`bridge: ${(e as Error).message}\n`)));
+  }
+  for (const r of await Promise.allSettled(parts)) if (r.status === 'rejected') failures.push(r.reason);
+  if (failures.length > 0) throw failures[0] instanceof CniError ? failures[0] : stepFailed(`delete ${req.ifName}`, failures[0]);
+}
+
+async function cmdCheck(req: Request): Promise<void> {
+  const conf = parseBridgeConf(req);
+  // The reference also asks IPAM in L2 mode, which then always fails ("no plugin name provided").
+  if (conf.isLayer3) await delegate('CHECK', conf.net.ipamType, req);
+  const prev = conf.net.prevResult;
+  if (!prev) throw new CniError(ErrCode.Internal, 'Required prevResult missing');
+  const host = Netns.current();
+  const ctr = Netns.at(req.netns);
+  const interfaces = prev.interfaces ?? [];
+  const brIntf = interfaces.find((i) => i.name === conf.bridge);
+  const ctrIntf = interfaces.find((i) => i.name === req.ifName && i.sandbox === req.netns);
+  try {
+    const bridgeLink = await checkBridge(host, conf, brIntf);
+    if (!ctrIntf) throw new Error(`Sandbox in prevResult doesn't match configured netns: ${req.netns}`);
+    const snap = await ctr.inspect(req.ifName);
+    const ctrLink = checkContainerLink(ctrIntf, snap.link);
+    await checkHostVeth(host, prev, bridgeLink, ctrLink, [conf.bridge, req.ifName]);
+    checkAddressesAndRoutes(req.ifName, prev, snap.addresses, snap.routes);
+    if (conf.isLayer3 && conf.ipMasq) {
+      const missing = await missingMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(prev));
+      if (missing.length > 0) throw new Error(`masquerade rules missing: ${missing.join('; ')}`);
+    }
+  } catch (e) {
+    throw e instanceof CniError ? e : new CniError(ErrCode.Internal, (e as Error).message);
+  }
+}
+
+async function cmdStatus(req: Request): Promise<void> {
+  const conf = parseBridgeConf(req);
+  if (conf.isLayer3) await delegate('STATUS', conf.net.ipamType, req);
+}
+
+/** GC: the IPAM plugin's, then this network's masquerade rules of attachments no longer live. */
+async function cmdGc(req: Request): Promise<void> {
+  const conf = parseBridgeConf(req);
+  if (!conf.isLayer3) return;
+  const live = parseLiveAttachments(req.conf);
+  await delegate('GC', conf.net.ipamType, req);
+  await gcMasquerade(conf.net.name, live).catch((e: unknown) => {
+    throw stepFailed('remove stale masquerade rules', e);
+  });
+}
+
+export const bridge: Plugin = {
+  name: 'bridge',
+  supportedVersions: ALL_VERSIONS,
+  add: cmdAdd,
+  del: cmdDel,
+  check: cmdCheck,
+  status: cmdStatus,
+  gc: cmdGc,
+};

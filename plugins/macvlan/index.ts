@@ -1,0 +1,114 @@
+import { delegate } from '../../lib/cni/invoke';
+import { ipamAdd } from '../../lib/cni/ipam';
+import { parseNetConf } from '../../lib/cni/netconf';
+import type { Plugin, Request } from '../../lib/cni/plugin';
+import type { Result } from '../../lib/cni/result';
+import { Rollback } from '../../lib/cni/rollback';
+import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
+import { deleteContainerLink, readMac } from '../../lib/ifconfig/container-link';
+import { configureIface } from '../../lib/ifconfig/configure-iface';
+import { withKernelErrors } from '../../lib/ifconfig/errors';
+import { currentNs, isNetError, nsAt, type Batch, type Netns } from '../../lib/net';
+import { parseMacvlanConf, type MacvlanConf } from './config';
+import { validateMacvlanAttachment } from './check';
+import { ContainerLink, temporaryName } from './container-link';
+import { masterReady, resolveMaster, type Master } from './master';
+
+/**
+ * The macvlan is created on its master directly in the container namespace, but under a random
+ * temporary name: kernels before 6.x (6.1 verified) check a new link's name against the
+ * namespace it is created from, so the final name (often eth0, which the host has too) would
+ * clash there. It gets its final name inside the container (see ContainerLink).
+ */
+async function createMacvlan(conf: MacvlanConf, master: Master, container: Netns, tmpName: string): Promise<void> {
+  await master.ns
+    .batch()
+    .createMacvlan(tmpName, {
+      master: master.name,
+      mode: conf.mode,
+      ...(master.ns === container ? {} : { netns: container }),
+      ...(conf.mtu ? { mtu: conf.mtu } : {}),
+      ...(conf.mac ? { mac: conf.mac } : {}),
+      ...(conf.bcQueueLen ? { bcQueueLen: conf.bcQueueLen } : {}),
+    })
+    .run();
+}
+
+/** L3: gratuitous ARP / unsolicited NA on address changes, then the result's addresses and routes. */
+function configureL3(batch: Batch, ifName: string, result: Result): Batch {
+  batch.sysctl(`net/ipv4/conf/${ifName}/arp_notify`, 1, { ignoreErrors: true });
+  batch.sysctl(`net/ipv6/conf/${ifName}/ndisc_notify`, 1, { ignoreErrors: true });
+  return configureIface(batch, ifName, result);
+}
+
+async function cmdAdd(req: Request): Promise<Result> {
+  const conf = parseMacvlanConf(req);
+  const container = nsAt(req.netns);
+  const master = await resolveMaster(conf, currentNs(), container);
+  return Rollback.guard(async (rollback) => {
+    const link = new ContainerLink(container, req.containerId, req.ifName);
+    try {
+      await createMacvlan(conf, master, container, link.name);
+    } catch (e) {
+      // A link under this attachment's temporary name is the remains of an ADD that was
+      // killed before its rename: ours to replace.
+      if (!isNetError(e, 'exists') || !(await container.deleteLink(link.name)).deleted) throw e;
+      await createMacvlan(conf, master, container, link.name);
+    }
+    rollback.push(`delete the new macvlan`, () => link.delete());
+
+    const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [{ name: req.ifName, sandbox: req.netns }] };
+    if (conf.isLayer3) {
+      const ipam = await ipamAdd(conf.net.ipamType, req, rollback);
+      result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
+      if (ipam.routes) result.routes = ipam.routes;
+      await link.renameAnd((batch) => configureL3(batch, req.ifName, result));
+    } else {
+      await link.renameAnd((batch) => batch.setUp(req.ifName));
+    }
+
+    const mac = await readMac(container, req.ifName);
+    if (mac) result.interfaces![0].mac = mac;
+    if (conf.net.dns) result.dns = conf.net.dns;
+    return result;
+  });
+}
+
+async function cmdDel(req: Request): Promise<void> {
+  // Only what cleanup needs is read: a DEL must not fail on options that no longer resolve.
+  const net = parseNetConf(req, 'macvlan');
+  if (net.ipamType !== '') await delegate('DEL', net.ipamType, req);
+  if (req.netns === '') return;
+  const removed = await deleteContainerLink(req.netns, req.ifName);
+  // No final link: an ADD may have been killed before it renamed its temporary one.
+  if (removed === 'absent') await deleteContainerLink(req.netns, temporaryName(req.containerId, req.ifName));
+}
+
+async function cmdCheck(req: Request): Promise<void> {
+  const conf = parseMacvlanConf(req);
+  const container = nsAt(req.netns);
+  await resolveMaster(conf, currentNs(), container);
+  if (conf.isLayer3) await delegate('CHECK', conf.net.ipamType, req);
+  await validateMacvlanAttachment(conf, req, container);
+}
+
+async function cmdStatus(req: Request): Promise<void> {
+  const conf = parseMacvlanConf(req);
+  await masterReady(conf);
+  if (conf.isLayer3) await delegate('STATUS', conf.net.ipamType, req);
+}
+
+async function cmdGC(req: Request): Promise<void> {
+  const net = parseNetConf(req, 'macvlan');
+  if (net.ipamType !== '') await delegate('GC', net.ipamType, req);
+}
+
+export const macvlan: Plugin = {
+  name: 'macvlan',
+  supportedVersions: ALL_VERSIONS,
+  add: withKernelErrors('macvlan', cmdAdd),
+  del: withKernelErrors('macvlan', cmdDel),
+  check: withKernelErrors('macvlan', cmdCheck),
+  status: withKernelErrors('macvlan', cmdStatus),
+  gc: withKernelErrors('macvlan', cmdGC),
+};

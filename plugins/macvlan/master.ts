@@ -1,0 +1,50 @@
+import { CniError, ErrCode } from '../../lib/cni/errors';
+import { currentNs, type Netns } from '../../lib/net';
+import type { MacvlanConf } from './config';
+
+/** The parent link the macvlan hangs off, and the namespace it lives in. */
+export interface Master {
+  name: string;
+  mtu: number;
+  ns: Netns;
+}
+
+/**
+ * The reference's master lookup: the configured `master`, else the device of the first default
+ * route; in the host namespace, or with linkInContainer in the container's. The link must
+ * exist, and the macvlan's MTU may not exceed its own.
+ */
+export async function resolveMaster(conf: MacvlanConf, host: Netns, container: Netns): Promise<Master> {
+  const ns = conf.linkInContainer ? container : host;
+  const place = conf.linkInContainer ? `the container namespace ${container.toString()}` : 'the host namespace';
+  const name = conf.master ?? (await ns.defaultRouteInterface());
+  if (name === undefined) {
+    throw new CniError(
+      ErrCode.InvalidNetworkConfig,
+      `macvlan: no 'master' configured and no default route in ${place} to take it from; set "master" to the parent interface`,
+    );
+  }
+  const link = await ns.link(name);
+  if (!link) {
+    const how = conf.master === undefined ? ' (the interface of the default route)' : '';
+    throw new CniError(ErrCode.InvalidNetworkConfig, `macvlan: master "${name}"${how} not found in ${place}`);
+  }
+  if (conf.mtu > link.mtu) {
+    throw new CniError(ErrCode.InvalidNetworkConfig, `macvlan: invalid MTU ${conf.mtu}, must be [0, master MTU(${link.mtu})] (master "${name}")`);
+  }
+  return { name, mtu: link.mtu, ns };
+}
+
+/**
+ * STATUS: an ADD needs its master. With linkInContainer the master appears only with the
+ * container, so there is nothing to look at yet.
+ */
+export async function masterReady(conf: MacvlanConf): Promise<void> {
+  if (conf.linkInContainer) return;
+  try {
+    await resolveMaster(conf, currentNs(), currentNs());
+  } catch (e) {
+    if (e instanceof CniError) throw new CniError(ErrCode.PluginNotAvailable, e.message);
+    throw e;
+  }
+}

@@ -8,6 +8,15 @@ export const USAGE = `Usage:
   cni-ts status <network-name> [<netns-path>]  STATUS of every plugin (needs cniVersion >= 1.1.0)
   cni-ts gc     <network-name> [<netns-path>]  DEL cached attachments whose namespace is gone,
                                                then GC every plugin (GC needs cniVersion >= 1.1.0)
+  cni-ts install --bin-dir DIR [--conf FILE --conf-dir DIR [--conf-name NAME]] [--watch [--interval S]]
+                 [--pod-cidr-from-node] [--uninstall]
+                                               copy this executable into DIR as cni-ts, bridge, macvlan,
+                                               dummy, host-local (atomic; skipped when unchanged) and
+                                               FILE into the config directory with every \${NAME} filled
+                                               in from the environment; --watch re-installs whatever is
+                                               removed or changed (what a DaemonSet runs, see deploy/);
+                                               --pod-cidr-from-node sets NODE_POD_CIDR from the API
+                                               server's Node NODE_NAME (spec.podCIDR) unless it is set
   cni-ts --help | --version
 `;
 

@@ -4,6 +4,7 @@ import { resultText } from '../../lib/cni/result';
 import { parseArgv, UsageError, USAGE_EXIT, type Invocation } from './args';
 import { describeFailure, PluginFailure } from './failure';
 import { HELP, USAGE, versionText } from './help';
+import { runInstaller } from './installer';
 import type { CliContext } from './invoke-plugin';
 import { loadNetworkList } from './network-list';
 import { addNetworkList, checkNetworkList, delNetworkList, gcNetworkList, statusNetworkList } from './network-ops';
@@ -83,6 +84,9 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
   if (inv.kind === 'version') {
     io.stdout(versionText());
     return 0;
+  }
+  if (inv.kind === 'install') {
+    return runInstaller(inv.options, env, (line) => io.stdout(`cni-ts install: ${line}\n`), (line) => io.stderr(`cni-ts install: ${line}\n`));
   }
   try {
     await execute(inv, env, io);

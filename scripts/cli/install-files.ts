@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+// Placing the cni-ts executable and its four plugin names into a plugin directory, and a config
+// file into a config directory. Every file appears by rename(2), so a runtime executing a plugin
+// concurrently sees either the old or the new file, never a partial one (and no ETXTBSY on a
+// running binary). Shared by `cni-ts install` and `npm run install-plugins`.
+
+export const BINARY_NAME = 'cni-ts';
+export const PLUGIN_NAMES = ['bridge', 'macvlan', 'dummy', 'host-local'] as const;
+
+export type Log = (line: string) => void;
+
+function tempName(dir: string, name: string): string {
+  return path.join(dir, `.${name}.tmp-${process.pid}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Temp files of an install that was killed (Ctrl-C and SIGKILL skip `finally`) would stay as
+// 100 MB of clutter in the plugin directory.
+function removeStaleTemps(dir: string, names: readonly string[]): void {
+  for (const entry of fs.readdirSync(dir)) {
+    const m = /^\.(.+)\.tmp-(\d+)$/.exec(entry);
+    if (m && names.includes(m[1]) && (Number(m[2]) === process.pid || !isAlive(Number(m[2])))) {
+      fs.rmSync(path.join(dir, entry), { force: true });
+    }
+  }
+}
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Whether two paths hold the same bytes (true at once for two names of one inode). */
+export function sameContent(a: string, b: string): boolean {
+  const sa = statOrNull(a);
+  const sb = statOrNull(b);
+  if (!sa || !sb) return false;
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+  const [fa, fb] = [fs.openSync(a, 'r'), fs.openSync(b, 'r')];
+  try {
+    const [ba, bb] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
+    for (let pos = 0; pos < sa.size; ) {
+      const n = fs.readSync(fa, ba, 0, ba.length, pos);
+      if (n === 0 || fs.readSync(fb, bb, 0, n, pos) !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
+      pos += n;
+    }
+    return true;
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+/** What a plugin directory looks like right after an install: cheap to compare on every poll. */
+export interface BinaryStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** The stamp of an installed binary whose four names are all links to it, else null. */
+export function installedStamp(dir: string): BinaryStamp | null {
+  const bin = statOrNull(path.join(dir, BINARY_NAME));
+  if (!bin || !bin.isFile() || (bin.mode & 0o777) !== 0o755) return null;
+  for (const name of PLUGIN_NAMES) {
+    const link = statOrNull(path.join(dir, name));
+    if (!link || link.ino !== bin.ino || link.dev !== bin.dev) return null;
+  }
+  return { ino: bin.ino, size: bin.size, mtimeMs: bin.mtimeMs };
+}
+
+export function sameStamp(a: BinaryStamp | null, b: BinaryStamp | null): boolean {
+  return a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+/**
+ * Installs `source` as DIR/cni-ts plus the four plugin names as hard links to it. Returns false
+ * (and writes nothing) when DIR already holds exactly that: same bytes, mode 0755, all names linked.
+ */
+export function installBinary(source: string, dir: string, log: Log): boolean {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const names = [BINARY_NAME, ...PLUGIN_NAMES];
+  removeStaleTemps(dir, names);
+  const binary = path.join(dir, BINARY_NAME);
+  if (installedStamp(dir) && sameContent(source, binary)) return false;
+  const foreign = PLUGIN_NAMES.map((name) => path.join(dir, name)).filter(
+    (file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source),
+  );
+  try {
+    if (!sameContent(source, binary) || (fs.statSync(binary).mode & 0o777) !== 0o755) {
+      const tmp = tempName(dir, BINARY_NAME);
+      fs.copyFileSync(source, tmp);
+      fs.chmodSync(tmp, 0o755);
+      fsyncPath(tmp);
+      fs.renameSync(tmp, binary);
+    }
+    for (const name of PLUGIN_NAMES) {
+      fs.linkSync(binary, tempName(dir, name));
+      fs.renameSync(tempName(dir, name), path.join(dir, name));
+    }
+  } finally {
+    // Also catches the one case where rename(2) succeeds without moving anything: when both
+    // names are already links to the same inode.
+    for (const name of names) fs.rmSync(tempName(dir, name), { force: true });
+  }
+  fsyncPath(dir);
+  for (const file of foreign) log(`replaced ${file}, which was not cni-ts`);
+  log(`installed ${binary} and ${PLUGIN_NAMES.join(', ')} (hard links) in ${dir}`);
+  return true;
+}
+
+/** Removes DIR/cni-ts and those plugin names that are still cni-ts; leaves other plugins alone. */
+export function uninstallBinary(dir: string, log: Log): void {
+  const binary = path.join(dir, BINARY_NAME);
+  if (!fs.existsSync(binary)) {
+    log(`no ${binary}; nothing to compare the plugin names with, nothing removed`);
+    return;
+  }
+  const removed: string[] = [];
+  for (const name of PLUGIN_NAMES) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) continue;
+    if (sameContent(file, binary)) {
+      fs.unlinkSync(file);
+      removed.push(name);
+    } else {
+      log(`left ${file}: it is not cni-ts`);
+    }
+  }
+  // Last, so that an interrupted uninstall can be run again.
+  fs.unlinkSync(binary);
+  removed.push(BINARY_NAME);
+  fsyncPath(dir);
+  log(`removed ${removed.join(', ')} from ${dir}`);
+}
+
+/** Writes `content` to FILE by temp + fsync + rename; returns false when FILE already holds it. */
+export function writeFileAtomic(file: string, content: string, mode = 0o644): boolean {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const current = statOrNull(file);
+  if (current?.isFile() && (current.mode & 0o777) === mode && fs.readFileSync(file, 'utf8') === content) return false;
+  removeStaleTemps(dir, [path.basename(file)]);
+  const tmp = tempName(dir, path.basename(file));
+  try {
+    fs.writeFileSync(tmp, content, { mode });
+    fs.chmodSync(tmp, mode);
+    fsyncPath(tmp);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  fsyncPath(dir);
+  return true;
+}

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Interface } from '../../lib/cni/result';
-import { readSysctl, type Address, type Netns } from '../../lib/net';
+import { readSysctl, type Address, type Batch, type Netns } from '../../lib/net';
 import { randomMac } from '../../lib/net/mac-address';
 import { vlanGatewayName, type BridgeConf } from './config';
 import { stepFailed } from './errors';
@@ -41,33 +41,50 @@ async function vlanGatewayDevice(host: Netns, conf: BridgeConf, bridge: BridgeSt
   return { name, addresses: [], vlanIface: { name, mac } };
 }
 
+/** Steps that put `gateways` on a device (forceAddress rule) and turn on forwarding, appended to a batch. */
+export type GatewaySteps = (batch: Batch) => void;
+
 /**
- * isGateway: puts each gateway address on the bridge (or the VLAN gateway interface) with the
- * forceAddress rule, then turns on forwarding for each family that has a gateway. Returns the
- * VLAN gateway interface when one is in use (the result lists it).
+ * Plans the gateway addresses for `device` holding `present`: throws (before anything runs) when
+ * an address conflicts and forceAddress is off; returns the steps to append to a batch.
  */
-export async function ensureGateways(host: Netns, conf: BridgeConf, bridge: BridgeState, gateways: readonly GatewayAddress[]): Promise<Interface | undefined> {
+export function planGatewaySteps(conf: BridgeConf, device: string, present: readonly Address[], gateways: readonly GatewayAddress[]): GatewaySteps {
+  let plans: Array<{ gw: GatewayAddress; remove: string[]; add: boolean }>;
+  try {
+    plans = gateways.map((gw) => ({ gw, ...planGatewayAddress(device, present, gw, conf.forceAddress) }));
+  } catch (e) {
+    throw stepFailed(`set gateway address on "${device}"`, e);
+  }
+  const forwarding = [...new Set(gateways.map((g) => g.family))].filter((family) => readForwarding(family) !== '1');
+  return (batch) => {
+    for (const plan of plans) {
+      for (const old of plan.remove) batch.delAddress(device, old).tolerating('notfound');
+      if (plan.add) batch.addAddress(device, plan.gw.cidr).tolerating('exists');
+    }
+    for (const family of forwarding) batch.sysctl(FORWARDING[family], 1);
+  };
+}
+
+/**
+ * isGateway with a VLAN: puts each gateway address on the VLAN gateway interface (created on
+ * first use) with the forceAddress rule, then turns on forwarding for each family that has a
+ * gateway. Returns that interface (the result lists it). Without a VLAN the same steps go into
+ * the host batch that creates the veth (planGatewaySteps).
+ */
+export async function ensureVlanGateways(host: Netns, conf: BridgeConf, bridge: BridgeState, gateways: readonly GatewayAddress[]): Promise<Interface | undefined> {
   if (gateways.length === 0) return undefined;
   let device: GatewayDevice;
   try {
-    device = conf.vlan !== 0 ? await vlanGatewayDevice(host, conf, bridge) : { name: conf.bridge, addresses: bridge.addresses };
+    device = await vlanGatewayDevice(host, conf, bridge);
   } catch (e) {
     throw stepFailed(`create VLAN gateway interface ${vlanGatewayName(conf)}`, e);
   }
+  const steps = planGatewaySteps(conf, device.name, device.addresses, gateways);
   const batch = host.batch();
-  try {
-    for (const gw of gateways) {
-      const plan = planGatewayAddress(device.name, device.addresses, gw, conf.forceAddress);
-      for (const old of plan.remove) batch.delAddress(device.name, old).tolerating('notfound');
-      if (plan.add) batch.addAddress(device.name, gw.cidr).tolerating('exists');
-    }
-    for (const family of new Set(gateways.map((g) => g.family))) {
-      if (readForwarding(family) !== '1') batch.sysctl(FORWARDING[family], 1);
-    }
-    await batch.run();
-  } catch (e) {
+  steps(batch);
+  await batch.run().catch((e: unknown) => {
     throw stepFailed(`set gateway address on "${device.name}"`, e);
-  }
+  });
   return device.vlanIface;
 }
 

@@ -74,7 +74,8 @@ const MAX_NAME_TRIES = 10;
 
 /**
  * Ensures the bridge and creates the veth pair, attached to the bridge with the configured port
- * flags, in one `ip -batch` (plus one `bridge -batch` with VLANs). A clash of the random host
+ * flags, and puts the gateway addresses on the bridge (`gatewaySteps`), in one `ip -batch` (plus
+ * one `bridge -batch` with VLANs). A clash of the random host
  * name is retried with a new name, as in the reference. `onVethCreated` is called as soon as the
  * pair exists, so a later failure can remove it.
  */
@@ -85,6 +86,7 @@ export async function setupHostSide(
   ifName: string,
   state: BridgeState,
   onVethCreated: (hostVeth: string) => void,
+  gatewaySteps?: (batch: Batch) => void,
 ): Promise<HostSide> {
   const containerMac = conf.mac ?? randomMac();
   for (let attempt = 1; ; attempt++) {
@@ -94,6 +96,8 @@ export async function setupHostSide(
     const vethStep = batch.size;
     addVethSteps(batch, conf, ifName, ctr, names);
     addSysctlSteps(batch, conf, names.hostVeth);
+    const gatewayStep = batch.size;
+    gatewaySteps?.(batch);
     try {
       const outcome = await batch.run();
       onVethCreated(names.hostVeth);
@@ -107,6 +111,7 @@ export async function setupHostSide(
         if (hostNameTaken && attempt < MAX_NAME_TRIES) continue;
         if (!hostNameTaken) throw stepFailed('create veth pair', `container interface "${ifName}" already exists in ${ctr}`);
       }
+      if (gatewaySteps && failedAt >= gatewayStep) throw stepFailed(`set gateway address on "${conf.bridge}"`, e);
       throw stepFailed(failedAt >= vethStep ? `set up veth pair for ${ifName}` : `set up bridge "${conf.bridge}"`, e);
     }
     await setPortVlans(host, conf, names.hostVeth);

@@ -12,8 +12,8 @@ import { checkAddressesAndRoutes, checkBridge, checkContainerLink, checkHostVeth
 import { parseBridgeConf, type BridgeConf } from './config';
 import { bringUpContainer, configureContainer } from './container-side';
 import { stepFailed } from './errors';
-import { ensureGateways } from './gateway-device';
-import { applyGateways, masqAddresses } from './gateways';
+import { ensureVlanGateways, planGatewaySteps } from './gateway-device';
+import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type HostSide } from './host-side';
 import { removeContainerLink } from './teardown';
 
@@ -42,10 +42,25 @@ async function cmdAdd(req: Request): Promise<Result> {
   const ctr = Netns.at(req.netns);
   return Rollback.guard(async (rollback) => {
     const bridge = await inspectBridge(host, conf);
-    const side: HostSide = await setupHostSide(host, ctr, conf, req.ifName, bridge, (hostVeth) =>
-      rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
+    // IPAM first (the reference asks it after the veth exists): its addresses decide the gateway
+    // steps, which then join the host batch, and an IPAM failure leaves the host untouched.
+    const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [] };
+    let gateways: GatewayAddress[] = [];
+    if (conf.isLayer3) {
+      await runIpam(req, conf, result, rollback);
+      gateways = applyGateways(result, conf);
+    }
+    const onBridge = conf.isGateway && conf.vlan === 0 && gateways.length > 0 ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways) : undefined;
+    const side: HostSide = await setupHostSide(
+      host,
+      ctr,
+      conf,
+      req.ifName,
+      bridge,
+      (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
+      onBridge,
     );
-    const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [side.bridge, side.hostVeth, side.container] };
+    result.interfaces = [side.bridge, side.hostVeth, side.container];
 
     if (conf.macSpoofCheck) {
       const id = spoofCheckId(req.containerId, req.ifName);
@@ -56,12 +71,10 @@ async function cmdAdd(req: Request): Promise<Result> {
     }
 
     if (conf.isLayer3) {
-      await runIpam(req, conf, result, rollback);
-      const gateways = applyGateways(result, conf);
       await configureContainer(ctr, conf, req.ifName, result);
-      if (conf.isGateway) {
-        const vlanIface = await ensureGateways(host, conf, bridge, gateways);
-        if (vlanIface) result.interfaces?.push(vlanIface);
+      if (conf.isGateway && conf.vlan !== 0) {
+        const vlanIface = await ensureVlanGateways(host, conf, bridge, gateways);
+        if (vlanIface) result.interfaces.push(vlanIface);
       }
       if (conf.ipMasq) {
         rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(req, conf)));
@@ -90,9 +103,9 @@ async function cmdAdd(req: Request): Promise<Result> {
  */
 async function cmdDel(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
-  const failures: unknown[] = [];
-  if (req.netns !== '') await removeContainerLink(Netns.at(req.netns), req.ifName).catch((e: unknown) => failures.push(e));
+  // The parts are independent and run side by side (the reference releases the address first).
   const parts: Array<Promise<unknown>> = [];
+  if (req.netns !== '') parts.push(removeContainerLink(Netns.at(req.netns), req.ifName));
   if (conf.isLayer3) parts.push(delegate('DEL', conf.net.ipamType, req));
   if (conf.isLayer3 && conf.ipMasq) {
     parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
@@ -101,7 +114,7 @@ async function cmdDel(req: Request): Promise<void> {
     // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
     parts.push(teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) => process.stderr.write(`bridge: ${(e as Error).message}\n`)));
   }
-  for (const r of await Promise.allSettled(parts)) if (r.status === 'rejected') failures.push(r.reason);
+  const failures = (await Promise.allSettled(parts)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) throw failures[0] instanceof CniError ? failures[0] : stepFailed(`delete ${req.ifName}`, failures[0]);
 }
 

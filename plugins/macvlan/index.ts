@@ -77,8 +77,15 @@ async function cmdAdd(req: Request): Promise<Result> {
 async function cmdDel(req: Request): Promise<void> {
   // Only what cleanup needs is read: a DEL must not fail on options that no longer resolve.
   const net = parseNetConf(req, 'macvlan');
-  if (net.ipamType !== '') await delegate('DEL', net.ipamType, req);
-  if (req.netns === '') return;
+  // IPAM release and link removal are independent: side by side, both always attempted.
+  const parts: Array<Promise<unknown>> = [];
+  if (net.ipamType !== '') parts.push(delegate('DEL', net.ipamType, req));
+  if (req.netns !== '') parts.push(removeLink(req));
+  const failed = (await Promise.allSettled(parts)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+async function removeLink(req: Request): Promise<void> {
   const removed = await deleteContainerLink(req.netns, req.ifName);
   // No final link: an ADD may have been killed before it renamed its temporary one.
   if (removed === 'absent') await deleteContainerLink(req.netns, temporaryName(req.containerId, req.ifName));

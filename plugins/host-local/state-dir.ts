@@ -33,11 +33,9 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
     if (errno(e) !== 'ENOENT') throw ioError(`cannot inspect ${dir}`, e);
     if (!create) return false;
     try {
-      // 0755 like the Go plugin: tools that count leases read the names; the contents (which
-      // name containers) are 0600.
-      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      makeDirs(dir);
     } catch (e2) {
-      throw ioError(`cannot create ${dir}`, trueMkdirError(dir, e2));
+      throw ioError(`cannot create ${dir}`, e2);
     }
     st = fs.lstatSync(dir);
   }
@@ -48,20 +46,29 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
 }
 
 /**
- * Node's recursive mkdir reports ENOENT for any failure of the last component (a read-only
- * file system included); a plain mkdir of that component tells the real reason.
+ * `mkdir -p`, one component at a time. Node's recursive mkdir is not used: it reports ENOENT for
+ * any failure of the last component (a read-only file system included) and loops forever where
+ * mkdir keeps answering ENOENT (under /proc). Each directory is made 0755 like the Go plugin's:
+ * tools that count leases read the names; the files (which name containers) are 0600.
  */
-function trueMkdirError(dir: string, e: unknown): unknown {
-  if (errno(e) !== 'ENOENT' || !fs.existsSync(path.dirname(dir))) return e;
-  try {
-    fs.mkdirSync(dir, { mode: 0o755 });
-    return e;
-  } catch (plain) {
-    return plain;
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(d)) break;
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d, { mode: 0o755 });
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+    }
   }
 }
 
 export function ioError(what: string, e: unknown): CniError {
+  if (e instanceof CniError) return e;
   return new CniError(ErrCode.Internal, `host-local: ${what}: ${(e as Error).message}`);
 }
 

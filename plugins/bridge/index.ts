@@ -123,7 +123,7 @@ async function cmdCheck(req: Request): Promise<void> {
   // The reference also asks IPAM in L2 mode, which then always fails ("no plugin name provided").
   if (conf.isLayer3) await delegate('CHECK', conf.net.ipamType, req);
   const prev = conf.net.prevResult;
-  if (!prev) throw new CniError(ErrCode.Internal, 'Required prevResult missing');
+  if (!prev) throw new CniError(ErrCode.InvalidNetworkConfig, 'bridge: required prevResult missing');
   const host = Netns.current();
   const ctr = Netns.at(req.netns);
   const interfaces = prev.interfaces ?? [];

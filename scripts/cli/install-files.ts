@@ -35,6 +35,24 @@ function removeStaleTemps(dir: string, names: readonly string[]): void {
   }
 }
 
+/**
+ * Where a plugin that cni-ts replaced (e.g. the Go bridge) is kept, so that uninstall puts it back:
+ * a hidden directory inside the plugin directory (runtimes look up plugins by exact file name).
+ */
+export const REPLACED_DIR = '.cni-ts-replaced';
+
+/** Keeps `file` under REPLACED_DIR by a hard link, unless an earlier install already kept one. */
+function keepReplaced(dir: string, name: string): void {
+  const keep = path.join(dir, REPLACED_DIR);
+  fs.mkdirSync(keep, { recursive: true, mode: 0o755 });
+  if (statOrNull(path.join(keep, name))) return;
+  try {
+    fs.linkSync(path.join(dir, name), path.join(keep, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
 function fsyncPath(p: string): void {
   const fd = fs.openSync(p, 'r');
   try {
@@ -110,6 +128,7 @@ export function installBinary(source: string, dir: string, log: Log): boolean {
   const foreign = PLUGIN_NAMES.map((name) => path.join(dir, name)).filter(
     (file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source),
   );
+  for (const file of foreign) keepReplaced(dir, path.basename(file));
   try {
     if (!sameContent(source, binary) || (fs.statSync(binary).mode & 0o777) !== 0o755) {
       const tmp = tempName(dir, BINARY_NAME);
@@ -128,35 +147,47 @@ export function installBinary(source: string, dir: string, log: Log): boolean {
     for (const name of names) fs.rmSync(tempName(dir, name), { force: true });
   }
   fsyncPath(dir);
-  for (const file of foreign) log(`replaced ${file}, which was not cni-ts`);
+  for (const file of foreign) log(`replaced ${file}, which was not cni-ts (kept in ${path.join(dir, REPLACED_DIR)}; uninstall puts it back)`);
   log(`installed ${binary} and ${PLUGIN_NAMES.join(', ')} (hard links) in ${dir}`);
   return true;
 }
 
-/** Removes DIR/cni-ts and those plugin names that are still cni-ts; leaves other plugins alone. */
+/**
+ * Removes DIR/cni-ts and those plugin names that are still cni-ts, putting back (by rename) any
+ * plugin an install replaced; leaves other plugins alone.
+ */
 export function uninstallBinary(dir: string, log: Log): void {
   const binary = path.join(dir, BINARY_NAME);
   if (!fs.existsSync(binary)) {
     log(`no ${binary}; nothing to compare the plugin names with, nothing removed`);
     return;
   }
+  const keep = path.join(dir, REPLACED_DIR);
   const removed: string[] = [];
+  const restored: string[] = [];
   for (const name of PLUGIN_NAMES) {
     const file = path.join(dir, name);
-    if (!fs.existsSync(file)) continue;
-    if (sameContent(file, binary)) {
+    const kept = path.join(keep, name);
+    if (fs.existsSync(file) && !sameContent(file, binary)) {
+      log(`left ${file}: it is not cni-ts`);
+      continue;
+    }
+    if (statOrNull(kept)) {
+      fs.renameSync(kept, file);
+      restored.push(name);
+    } else if (fs.existsSync(file)) {
       fs.unlinkSync(file);
       removed.push(name);
-    } else {
-      log(`left ${file}: it is not cni-ts`);
     }
   }
+  if (statOrNull(keep) && fs.readdirSync(keep).length === 0) fs.rmdirSync(keep);
   // Last, so that an interrupted uninstall can be run again.
   fs.unlinkSync(binary);
   removed.push(BINARY_NAME);
   fsyncPath(dir);
-  log(`removed ${removed.join(', ')} from ${dir}`);
+  log(`removed ${removed.join(', ')} from ${dir}${restored.length ? `; put back the plugins it had replaced: ${restored.join(', ')}` : ''}`);
 }
+
 
 /** Writes `content` to FILE by temp + fsync + rename; returns false when FILE already holds it. */
 export function writeFileAtomic(file: string, content: string, mode = 0o644): boolean {

@@ -65,7 +65,9 @@ describe('bridge CHECK', () => {
 
   test('needs prevResult', () => {
     const { conf } = added();
-    expect(s.fails({ command: 'CHECK', conf }).msg).toBe('Required prevResult missing');
+    const err = s.fails({ command: 'CHECK', conf });
+    expect(err.msg).toBe('bridge: required prevResult missing');
+    expect(err.code).toBe(7);
   });
 
   test('IPAM CHECK runs first: a lost reservation fails CHECK', () => {

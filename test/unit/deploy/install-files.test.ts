@@ -43,7 +43,23 @@ test('replaces a changed binary, relinks a missing name, and reports foreign plu
   fs.renameSync(path.join(dir, 'macvlan.new'), path.join(dir, 'macvlan'));
   expect(installBinary(source('v2'), dir, log)).toBe(true);
   for (const name of ['cni-ts', ...PLUGIN_NAMES]) expect(fs.readFileSync(path.join(dir, name), 'utf8')).toBe('v2');
-  expect(logged).toContain(`replaced ${path.join(dir, 'macvlan')}, which was not cni-ts`);
+  expect(logged).toContain(`replaced ${path.join(dir, 'macvlan')}, which was not cni-ts (kept in ${path.join(dir, '.cni-ts-replaced')}; uninstall puts it back)`);
+});
+
+test('a plugin it replaced (the Go bridge) is kept and put back by uninstall; only the first original is kept', () => {
+  const dir = path.join(tmp, 'bin');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'bridge'), 'go bridge', { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'portmap'), 'go portmap', { mode: 0o755 });
+  installBinary(source('v1'), dir, log);
+  expect(fs.readFileSync(path.join(dir, 'bridge'), 'utf8')).toBe('v1');
+  installBinary(source('v2'), dir, log);
+  expect(fs.readFileSync(path.join(dir, '.cni-ts-replaced', 'bridge'), 'utf8')).toBe('go bridge');
+  uninstallBinary(dir, log);
+  expect(fs.readdirSync(dir).sort()).toEqual(['bridge', 'portmap']);
+  expect(fs.readFileSync(path.join(dir, 'bridge'), 'utf8')).toBe('go bridge');
+  expect(fs.statSync(path.join(dir, 'bridge')).mode & 0o777).toBe(0o755);
+  expect(logged[logged.length - 1]).toContain('put back the plugins it had replaced: bridge');
 });
 
 test('uninstall removes cni-ts and its names, not other plugins', () => {
@@ -53,6 +69,7 @@ test('uninstall removes cni-ts and its names, not other plugins', () => {
   fs.writeFileSync(path.join(dir, 'bridge'), 'go bridge');
   uninstallBinary(dir, log);
   expect(fs.readdirSync(dir)).toEqual(['bridge']);
+  expect(fs.readFileSync(path.join(dir, 'bridge'), 'utf8')).toBe('go bridge');
 });
 
 test('writeFileAtomic writes by rename, skips unchanged content, and leaves no temp file', () => {

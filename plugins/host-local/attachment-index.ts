@@ -29,6 +29,18 @@ function append(file: string, text: string): void {
   }
 }
 
+/**
+ * O_NOFOLLOW guards only the last component: a symlink planted in place of the index directory
+ * would otherwise move the index, which names containers, to wherever it points.
+ */
+function isRealDir(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function lineAt(text: string, pos: number): string {
   const start = text.lastIndexOf('\n', pos) + 1;
   const end = text.indexOf('\n', pos);
@@ -72,6 +84,7 @@ export class AttachmentIndex {
 
   /** The index as last committed, or undefined when missing, unreadable, dirty or stale. */
   static load(file: string, stamp: string): AttachmentIndex | undefined {
+    if (!isRealDir(path.dirname(file))) return undefined;
     let text: string;
     let head: unknown;
     let tail: unknown;
@@ -133,6 +146,8 @@ export class AttachmentIndex {
   markDirty(): void {
     if (this.dirtyMarked) return;
     this.dirtyMarked = true;
+    // No index there is ever loaded (see load), so there is nothing to invalidate.
+    if (!isRealDir(path.dirname(this.file))) return;
     try {
       append(this.file, `${JSON.stringify(['~'])}\n`);
     } catch (e) {
@@ -156,6 +171,7 @@ export class AttachmentIndex {
       const body = [...this.all].map(([ip, h]) => JSON.stringify(['+', ip, h.containerId, h.ifName ?? null])).join('\n');
       const text = `${JSON.stringify([HEADER, VERSION, body.length])}\n${body}${body ? '\n' : ''}${JSON.stringify(['S', stamp])}\n`;
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      if (!isRealDir(path.dirname(this.file))) throw new Error(`${path.dirname(this.file)} is not a directory`);
       fs.rmSync(tmp, { force: true });
       fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
       fs.renameSync(tmp, this.file);

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { registerInProcessPlugins } from './cni/invoke';
 import type { Plugin } from './cni/plugin';
 import { processIo } from './cni/process-io';
 import { dispatch } from './cni/skel';
+import { ALL_VERSIONS } from './cni/version';
 
 // The only file that knows every plugin. Each is required lazily so that an invocation
 // initialises just the code of the plugin it runs (start-up time is pod start-up time).
@@ -19,10 +19,28 @@ function pluginFor(name: string): Plugin | undefined {
   return Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name]() : undefined;
 }
 
+/**
+ * VERSION (podman sends it for every plugin, all the time) and the about text need only a name
+ * and the versions, which every plugin here shares: answered without loading any plugin code or
+ * the process-spawning modules (~5 ms less per call).
+ */
+function versionOnly(name: string): Plugin {
+  const never = (): never => {
+    throw new Error(`${name}: only VERSION is answered here`);
+  };
+  return { name, supportedVersions: ALL_VERSIONS, add: never, del: never, check: never, status: never, gc: never };
+}
+
 async function main(): Promise<void> {
   // argv0 keeps the name the runtime executed (a link named after the plugin); execPath would
   // resolve the link to the single real binary.
   const invokedAs = path.basename(process.argv0);
+  const known = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs);
+  const command = process.env.CNI_COMMAND;
+  if (known && (command === 'VERSION' || !command)) {
+    process.exitCode = await dispatch(versionOnly(invokedAs), processIo());
+    return;
+  }
   const plugin = pluginFor(invokedAs);
   if (!plugin) {
     // A runtime executing this file (no arguments, CNI_COMMAND set) under a name that is no
@@ -41,7 +59,8 @@ async function main(): Promise<void> {
     process.exitCode = await runCli(args, process.env);
     return;
   }
-  registerInProcessPlugins(pluginFor);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./cni/invoke') as typeof import('./cni/invoke')).registerInProcessPlugins(pluginFor);
   const started = process.env.CNI_TS_TRACE ? performance.now() : 0;
   process.exitCode = await dispatch(plugin, processIo());
   if (process.env.CNI_TS_TRACE) traceTimes(invokedAs, started);

@@ -31,3 +31,14 @@ export class Rollback {
     }
   }
 }
+
+/**
+ * Waits for every part of a step done side by side, then throws the first failure (in the order
+ * given). Never returns early: an undo recorded by a slower part is in place before the caller's
+ * rollback runs.
+ */
+export async function allOrFirstError<T extends readonly unknown[]>(parts: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(parts);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}

@@ -1,8 +1,9 @@
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import { delegate } from '../../lib/cni/invoke';
+import { ipamAdd } from '../../lib/cni/ipam';
 import type { Plugin, Request } from '../../lib/cni/plugin';
 import { formatResult, type Result } from '../../lib/cni/result';
-import { Rollback } from '../../lib/cni/rollback';
+import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { Netns } from '../../lib/net';
 import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/net/masq';
@@ -21,11 +22,9 @@ function masqOwner(req: Request, conf: BridgeConf): MasqOwner {
   return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName };
 }
 
-/** IPAM ADD, converted to the result being built; its reservation is released on rollback. */
+/** IPAM ADD into the result being built; its reservation is released on rollback. */
 async function runIpam(req: Request, conf: BridgeConf, result: Result, rollback: Rollback): Promise<void> {
-  const ipam = await delegate('ADD', conf.net.ipamType, req);
-  rollback.push(`release the IPAM reservation (${conf.net.ipamType} DEL)`, () => delegate('DEL', conf.net.ipamType, req));
-  if (!ipam?.ips?.length) throw new CniError(ErrCode.Internal, `IPAM plugin ${conf.net.ipamType} returned missing IP config`);
+  const ipam = await ipamAdd(conf.net.ipamType, req, rollback);
   result.ips = ipam.ips;
   if (ipam.routes) result.routes = ipam.routes;
   if (ipam.dns) result.dns = ipam.dns;
@@ -41,52 +40,59 @@ async function cmdAdd(req: Request): Promise<Result> {
   const host = Netns.current();
   const ctr = Netns.at(req.netns);
   return Rollback.guard(async (rollback) => {
-    const bridge = await inspectBridge(host, conf);
-    // IPAM first (the reference asks it after the veth exists): its addresses decide the gateway
-    // steps, which then join the host batch, and an IPAM failure leaves the host untouched.
+    // The bridge lookup and IPAM are independent: side by side. IPAM comes before any link (the
+    // reference asks it after the veth exists): its addresses decide the gateway steps, which
+    // then join the host batch, and an IPAM failure leaves the host untouched.
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [] };
-    let gateways: GatewayAddress[] = [];
-    if (conf.isLayer3) {
-      await runIpam(req, conf, result, rollback);
-      gateways = applyGateways(result, conf);
-    }
+    const [bridge] = await allOrFirstError([inspectBridge(host, conf), conf.isLayer3 ? runIpam(req, conf, result, rollback) : undefined] as const);
+    const gateways: GatewayAddress[] = conf.isLayer3 ? applyGateways(result, conf) : [];
     const onBridge = conf.isGateway && conf.vlan === 0 && gateways.length > 0 ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways) : undefined;
-    const side: HostSide = await setupHostSide(
-      host,
-      ctr,
-      conf,
-      req.ifName,
-      bridge,
-      (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
-      onBridge,
-    );
-    result.interfaces = [side.bridge, side.hostVeth, side.container];
 
-    if (conf.macSpoofCheck) {
-      const id = spoofCheckId(req.containerId, req.ifName);
-      await setupSpoofCheck(side.hostVeth.name, side.container.mac ?? '', id).catch((e: unknown) => {
-        throw stepFailed('set up the MAC spoof check', e);
-      });
-      rollback.push('remove the MAC spoof check', () => teardownSpoofCheck(id));
-    }
-
-    if (conf.isLayer3) {
-      await configureContainer(ctr, conf, req.ifName, result);
-      if (conf.isGateway && conf.vlan !== 0) {
-        const vlanIface = await ensureVlanGateways(host, conf, bridge, gateways);
-        if (vlanIface) result.interfaces.push(vlanIface);
-      }
-      if (conf.ipMasq) {
-        rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(req, conf)));
-        await setupMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(result)).catch((e: unknown) => {
+    // Masquerading needs only the addresses: it is set up while the links are.
+    let masquerade: Promise<void> | undefined;
+    if (conf.isLayer3 && conf.ipMasq) {
+      rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(req, conf)));
+      masquerade = setupMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(result)).then(
+        () => undefined,
+        (e: unknown) => {
           throw stepFailed('set up masquerading', e);
-        });
-      }
-    } else if (!conf.disableContainerInterface) {
-      await bringUpContainer(ctr, req.ifName);
+        },
+      );
     }
 
-    if (!conf.disableContainerInterface) await waitForPort(host, side.hostVeth.name);
+    const links = async (): Promise<void> => {
+      const side: HostSide = await setupHostSide(
+        host,
+        ctr,
+        conf,
+        req.ifName,
+        bridge,
+        (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
+        onBridge,
+      );
+      result.interfaces = [side.bridge, side.hostVeth, side.container];
+
+      if (conf.macSpoofCheck) {
+        const id = spoofCheckId(req.containerId, req.ifName);
+        await setupSpoofCheck(side.hostVeth.name, side.container.mac ?? '', id).catch((e: unknown) => {
+          throw stepFailed('set up the MAC spoof check', e);
+        });
+        rollback.push('remove the MAC spoof check', () => teardownSpoofCheck(id));
+      }
+
+      if (conf.isLayer3) {
+        await configureContainer(ctr, conf, req.ifName, result);
+        if (conf.isGateway && conf.vlan !== 0) {
+          const vlanIface = await ensureVlanGateways(host, conf, bridge, gateways);
+          if (vlanIface) result.interfaces.push(vlanIface);
+        }
+      } else if (!conf.disableContainerInterface) {
+        await bringUpContainer(ctr, req.ifName);
+      }
+      if (!conf.disableContainerInterface) await waitForPort(host, side.hostVeth.name);
+    };
+    await allOrFirstError([links(), masquerade] as const);
+
     if (conf.net.dns) result.dns = conf.net.dns;
     // A result the config's version cannot express (L2-only at 0.1/0.2) fails here, while the
     // rollback can still undo the attachment.

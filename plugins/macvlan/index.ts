@@ -3,7 +3,7 @@ import { ipamAdd } from '../../lib/cni/ipam';
 import { parseNetConf } from '../../lib/cni/netconf';
 import type { Plugin, Request } from '../../lib/cni/plugin';
 import type { Result } from '../../lib/cni/result';
-import { Rollback } from '../../lib/cni/rollback';
+import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { deleteContainerLink, readMac } from '../../lib/ifconfig/container-link';
 import { configureIface } from '../../lib/ifconfig/configure-iface';
@@ -13,6 +13,7 @@ import { parseMacvlanConf, type MacvlanConf } from './config';
 import { validateMacvlanAttachment } from './check';
 import { ContainerLink, temporaryName } from './container-link';
 import { masterReady, resolveMaster, type Master } from './master';
+import { randomMac } from '../../lib/net/mac-address';
 
 /**
  * The macvlan is created on its master directly in the container namespace, but under a random
@@ -20,7 +21,7 @@ import { masterReady, resolveMaster, type Master } from './master';
  * namespace it is created from, so the final name (often eth0, which the host has too) would
  * clash there. It gets its final name inside the container (see ContainerLink).
  */
-async function createMacvlan(conf: MacvlanConf, master: Master, container: Netns, tmpName: string): Promise<void> {
+async function createMacvlan(conf: MacvlanConf, master: Master, container: Netns, tmpName: string, mac: string | undefined): Promise<void> {
   await master.ns
     .batch()
     .createMacvlan(tmpName, {
@@ -28,10 +29,23 @@ async function createMacvlan(conf: MacvlanConf, master: Master, container: Netns
       mode: conf.mode,
       ...(master.ns === container ? {} : { netns: container }),
       ...(conf.mtu ? { mtu: conf.mtu } : {}),
-      ...(conf.mac ? { mac: conf.mac } : {}),
+      ...(mac ? { mac } : {}),
       ...(conf.bcQueueLen ? { bcQueueLen: conf.bcQueueLen } : {}),
     })
     .run();
+}
+
+/** Creates the link under its temporary name, replacing the remains of a killed ADD. */
+async function createLink(conf: MacvlanConf, master: Master, container: Netns, link: ContainerLink, mac: string | undefined, rollback: Rollback): Promise<void> {
+  try {
+    await createMacvlan(conf, master, container, link.name, mac);
+  } catch (e) {
+    // A link under this attachment's temporary name is the remains of an ADD that was
+    // killed before its rename: ours to replace.
+    if (!isNetError(e, 'exists') || !(await container.deleteLink(link.name)).deleted) throw e;
+    await createMacvlan(conf, master, container, link.name, mac);
+  }
+  rollback.push(`delete the new macvlan`, () => link.delete());
 }
 
 /** L3: gratuitous ARP / unsolicited NA on address changes, then the result's addresses and routes. */
@@ -47,19 +61,16 @@ async function cmdAdd(req: Request): Promise<Result> {
   const master = await resolveMaster(conf, currentNs(), container);
   return Rollback.guard(async (rollback) => {
     const link = new ContainerLink(container, req.containerId, req.ifName);
-    try {
-      await createMacvlan(conf, master, container, link.name);
-    } catch (e) {
-      // A link under this attachment's temporary name is the remains of an ADD that was
-      // killed before its rename: ours to replace.
-      if (!isNetError(e, 'exists') || !(await container.deleteLink(link.name)).deleted) throw e;
-      await createMacvlan(conf, master, container, link.name);
-    }
-    rollback.push(`delete the new macvlan`, () => link.delete());
-
+    // The MAC is chosen here (random, locally administered, as the kernel would) so that it
+    // need not be read back; passthru takes its master's, which only the kernel knows.
+    const mac = conf.mac ?? (conf.mode === 'passthru' ? undefined : randomMac());
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [{ name: req.ifName, sandbox: req.netns }] };
-    if (conf.isLayer3) {
-      const ipam = await ipamAdd(conf.net.ipamType, req, rollback);
+    // The link and the IPAM reservation are independent: side by side.
+    const [, ipam] = await allOrFirstError([
+      createLink(conf, master, container, link, mac, rollback),
+      conf.isLayer3 ? ipamAdd(conf.net.ipamType, req, rollback) : undefined,
+    ] as const);
+    if (ipam) {
       result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
       if (ipam.routes) result.routes = ipam.routes;
       await link.renameAnd((batch) => configureL3(batch, req.ifName, result));
@@ -67,8 +78,8 @@ async function cmdAdd(req: Request): Promise<Result> {
       await link.renameAnd((batch) => batch.setUp(req.ifName));
     }
 
-    const mac = await readMac(container, req.ifName);
-    if (mac) result.interfaces![0].mac = mac;
+    const finalMac = mac ?? (await readMac(container, req.ifName));
+    if (finalMac) result.interfaces![0].mac = finalMac;
     if (conf.net.dns) result.dns = conf.net.dns;
     return result;
   });

@@ -64,6 +64,10 @@ async function main(): Promise<void> {
   const started = process.env.CNI_TS_TRACE ? performance.now() : 0;
   process.exitCode = await dispatch(plugin, processIo());
   if (process.env.CNI_TS_TRACE) traceTimes(invokedAs, started);
+  // Everything is written (stdout/stderr are synchronous for files, pipes and terminals on
+  // Linux) and nothing is left running: exit now rather than through Node's full teardown
+  // (~1.4 ms per call measured).
+  process.exit();
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { makeTopology, type TestNs, type Topology } from '../../helpers/netns';
-import { runOk, runPlugin, tempDataDir, type PluginCall, type PluginRun } from '../../helpers/run-plugin';
+import { reservations, runOk, runPlugin, tempDataDir, type PluginCall, type PluginRun } from '../../helpers/run-plugin';
 
 // A throwaway host namespace whose "uplink" is a veth pair (master `mvup0`, its peer `mvup1`,
 // both up so the master has carrier), with container namespaces beside it. Nothing leaves
@@ -67,4 +67,10 @@ export function globalAddresses(ns: TestNs, ifname = 'eth0'): string[] {
 /** Link names in a namespace. */
 export function linkNames(ns: TestNs): string[] {
   return ns.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname);
+}
+
+/** No link left in the (first) container but lo, and no reservation left. */
+export function expectNothingLeft(env: MacvlanEnv): void {
+  expect(linkNames(env.ctr)).toEqual(['lo']);
+  expect(reservations(env.dataDir, NETWORK)).toEqual([]);
 }

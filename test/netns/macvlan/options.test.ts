@@ -1,5 +1,5 @@
 import { requireBinaries, reservations } from '../../helpers/run-plugin';
-import { linkNames, macvlanConf, macvlanEnv, MASTER, NETWORK, type MacvlanEnv } from './fixture';
+import { expectNothingLeft, linkNames, macvlanConf, macvlanEnv, type MacvlanEnv, MASTER, NETWORK } from './fixture';
 
 // Each macvlan option against the kernel state it should produce.
 jest.setTimeout(30_000);
@@ -8,11 +8,6 @@ beforeAll(() => requireBinaries('macvlan', 'host-local'));
 let env: MacvlanEnv;
 beforeEach(() => (env = macvlanEnv()));
 afterEach(() => env.destroy());
-
-function expectNothingLeft(): void {
-  expect(linkNames(env.ctr)).toEqual(['lo']);
-  expect(reservations(env.dataDir, NETWORK)).toEqual([]);
-}
 
 describe('mode', () => {
   it.each(['bridge', 'private', 'vepa', 'passthru'])('%s', (mode) => {
@@ -28,7 +23,7 @@ describe('mode', () => {
   it('rejects anything else with a config error, before creating anything', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { mode: 'source' }) });
     expect(r.json).toMatchObject({ code: 7, msg: `macvlan: option 'mode' must be one of bridge, private, vepa, passthru, got "source"` });
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 });
 
@@ -76,7 +71,7 @@ describe('mac', () => {
   it('an invalid MAC fails before anything is created', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { mac: 'not-a-mac' }) });
     expect(r.json).toMatchObject({ code: 7, msg: expect.stringMatching(/^macvlan: mac: invalid MAC address "not-a-mac"/) });
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 });
 
@@ -105,13 +100,13 @@ describe('master', () => {
   it('without master and without a default route: a clear error, nothing created', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { master: undefined }) });
     expect(r.json).toMatchObject({ code: 7, msg: expect.stringMatching(/^macvlan: no 'master' configured and no default route in the host namespace/) });
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 
   it('a master that does not exist: a clear error, nothing created', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { master: 'nosuch0' }) });
     expect(r.json).toMatchObject({ code: 7, msg: 'macvlan: master "nosuch0" not found in the host namespace' });
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 });
 

@@ -1,5 +1,5 @@
 import { requireBinaries, reservations } from '../../helpers/run-plugin';
-import { linkNames, macvlanConf, macvlanEnv, NETWORK, type MacvlanEnv } from './fixture';
+import { expectNothingLeft, linkNames, macvlanConf, macvlanEnv, type MacvlanEnv, NETWORK } from './fixture';
 
 // A failed ADD leaves neither a link nor a reservation behind.
 jest.setTimeout(30_000);
@@ -9,17 +9,12 @@ let env: MacvlanEnv;
 beforeEach(() => (env = macvlanEnv()));
 afterEach(() => env.destroy());
 
-function expectNothingLeft(): void {
-  expect(linkNames(env.ctr)).toEqual(['lo']);
-  expect(reservations(env.dataDir, NETWORK)).toEqual([]);
-}
-
 describe('a failed macvlan ADD undoes itself', () => {
   it('IPAM failure: the link is deleted and the IPAM error reaches the runtime unchanged', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, {}, { ranges: [[{ subnet: '10.60.0.0/33' }]] }) });
     expect(r.status).not.toBe(0);
     expect(r.json.msg).toMatch(/host-local/);
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 
   it('IPAM failure for a requested address that is taken', () => {
@@ -33,7 +28,7 @@ describe('a failed macvlan ADD undoes itself', () => {
   it('a route the kernel refuses (gateway not on-link): the link and the reservation are undone', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, {}, { routes: [{ dst: '192.168.0.0/16', gw: '10.99.0.1' }] }) });
     expect(r.json).toMatchObject({ code: 999, msg: expect.stringMatching(/^macvlan: failed to add route 192\.168\.0\.0\/16 via 10\.99\.0\.1/) });
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 
   it('a name that already exists in the container: nothing of the existing link is touched', () => {
@@ -48,7 +43,7 @@ describe('a failed macvlan ADD undoes itself', () => {
   it('an IPAM plugin that cannot be found', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { ipam: { type: 'nosuch-ipam' } }) });
     expect(r.json.msg).toMatch(/failed to find plugin "nosuch-ipam"/);
-    expectNothingLeft();
+    expectNothingLeft(env);
   });
 
   it('a CNI_NETNS that does not exist: nothing created anywhere', () => {

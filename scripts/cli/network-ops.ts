@@ -1,3 +1,4 @@
+import { CniError, ErrCode } from '../../lib/cni/errors';
 import { findInPath } from '../../lib/cni/invoke';
 import { formatResult, type Result } from '../../lib/cni/result';
 import { validateContainerId, validateIfName, validateNetworkName } from '../../lib/cni/validate';
@@ -8,6 +9,15 @@ import type { NetworkList } from './network-list';
 import { describePlugin, pluginStdin, type GcAttachment } from './plugin-request';
 import { cachedAttachments, deleteCachedResult, readCachedResult, writeCachedResult, type CachedAttachment } from './result-cache';
 import type { RuntimeConf } from './runtime-conf';
+
+/** Codes a plugin answers with when it rejects its input, before changing anything. */
+const INPUT_ERRORS: ReadonlySet<number> = new Set([
+  ErrCode.IncompatibleCniVersion,
+  ErrCode.UnsupportedField,
+  ErrCode.InvalidEnvironmentVariables,
+  ErrCode.DecodingFailure,
+  ErrCode.InvalidNetworkConfig,
+]);
 
 // What libcni does for a network list (api.go: AddNetworkList, CheckNetworkList, DelNetworkList,
 // GCNetworkList, GetStatusNetworkList), step for step.
@@ -26,8 +36,8 @@ export async function addNetworkList(ctx: CliContext, list: NetworkList, rt: Run
   validateNetworkName(list.name);
   validateIfName(rt.ifName);
   let result: Result | undefined;
-  let executed = false;
   for (const plugin of list.plugins) {
+    let executed = false;
     try {
       const file = findInPath(plugin.type, ctx.cniPath);
       const prevResult = result && formatResult(result, result.cniVersion);
@@ -35,7 +45,10 @@ export async function addNetworkList(ctx: CliContext, list: NetworkList, rt: Run
       const stdout = await runPlugin(ctx, file, 'ADD', pluginStdin(list, plugin, { prevResult, rt }), rt);
       result = parseAddOutput(stdout, list.cniVersion);
     } catch (e) {
-      throw new PluginFailure(describePlugin(plugin), 'add', e, executed);
+      // Something may be half made when an earlier plugin succeeded, or when this one failed
+      // other than by rejecting its input (which plugins do before acting).
+      const rejectedInput = e instanceof CniError && INPUT_ERRORS.has(e.code);
+      throw new PluginFailure(describePlugin(plugin), 'add', e, result !== undefined || (executed && !rejectedInput));
     }
   }
   if (!result) throw new Error(`network "${list.name}" has no plugins`);

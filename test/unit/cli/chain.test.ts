@@ -94,6 +94,13 @@ describe('ADD', () => {
     expect(fs.existsSync(cacheFile())).toBe(false);
   });
 
+  it('hints at a partial attachment only when something may have been made', async () => {
+    fake.fail('first', 'ADD', { cniVersion: '1.0.0', code: 7, msg: "bridge: option 'vlan' must be 0-4094, got 5000" });
+    expect((await cli(['add', 'chain', NETNS])).stderr).not.toContain('partial attachment');
+    fake.fail('first', 'ADD', { cniVersion: '1.0.0', code: 999, msg: 'set up veth pair: Operation not permitted' });
+    expect((await cli(['add', 'chain', NETNS])).stderr).toContain('partial attachment');
+  });
+
   it('reports a plugin that fails without a CNI error object in libcni\'s words', async () => {
     fake.fail('first', 'ADD', '');
     const r = await cli(['add', 'chain', NETNS]);

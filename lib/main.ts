@@ -15,8 +15,12 @@ const PLUGINS: Record<string, () => Plugin> = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+function isPluginName(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(PLUGINS, name);
+}
+
 function pluginFor(name: string): Plugin | undefined {
-  return Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name]() : undefined;
+  return isPluginName(name) ? PLUGINS[name]() : undefined;
 }
 
 /**
@@ -35,9 +39,8 @@ async function main(): Promise<void> {
   // argv0 keeps the name the runtime executed (a link named after the plugin); execPath would
   // resolve the link to the single real binary.
   const invokedAs = path.basename(process.argv0);
-  const known = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs);
   const command = process.env.CNI_COMMAND;
-  if (known && (command === 'VERSION' || !command)) {
+  if (isPluginName(invokedAs) && (command === 'VERSION' || !command)) {
     process.exitCode = await dispatch(versionOnly(invokedAs), processIo());
     return;
   }

@@ -22,5 +22,5 @@ export { currentNs, netnsStatus, Netns, nsAt } from './netns';
 export type { LinkSnapshot, NetnsStatus, RouteQuery } from './netns';
 export { readSysctl, sysctlPath, writeSysctl } from './sysctl';
 export type { Address, BridgePortInfo, Link, Nexthop, Route } from './types';
-export { checkCidr, checkIfName, checkIp, checkMac, checkNetnsPath, checkUint, NetValidationError } from './validate';
+export { checkCidr, checkIfName, checkIp, checkMac, checkNetnsPath, checkUint, isIfName, NetValidationError } from './validate';
 export type { IpFamily, ParsedCidr, ParsedIp } from './validate';

@@ -18,10 +18,15 @@ const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A Linux interface name (1–15 bytes) from the alphabet [A-Za-z0-9_.-], not starting with '.' or '-'. */
 export function checkIfName(name: string, what = 'interface name'): string {
+  if (isIfName(name)) return name;
   if (typeof name !== 'string' || name.length === 0) fail(what, name, 'must not be empty');
   if (Buffer.byteLength(name) > 15) fail(what, name, 'longer than 15 bytes');
-  if (!IFNAME.test(name)) fail(what, name, 'only letters, digits, "_", "." and "-" are allowed, not first "." or "-"');
-  return name;
+  return fail(what, name, 'only letters, digits, "_", "." and "-" are allowed, not first "." or "-"');
+}
+
+/** Whether `name` passes checkIfName: for config parsers that report the problem themselves. */
+export function isIfName(name: string): boolean {
+  return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 15 && IFNAME.test(name);
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;

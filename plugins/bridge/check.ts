@@ -1,7 +1,6 @@
 import type { Interface, Result } from '../../lib/cni/result';
-import { validateExpectedAddresses, validateExpectedRoutes, type SeenRoute } from '../../lib/ifconfig/validate';
-import { Cidr, Ip } from '../../lib/ip';
-import type { Link, Netns, Route } from '../../lib/net';
+import { seenState, validateExpectedAddresses, validateExpectedRoutes } from '../../lib/ifconfig/validate';
+import type { Link, LinkSnapshot, Netns } from '../../lib/net';
 import type { BridgeConf } from './config';
 
 // CHECK of an attachment against its prevResult, with the reference's checks and messages:
@@ -60,20 +59,9 @@ export async function checkHostVeth(host: Netns, result: Result, bridge: Link, c
   throw fail(`CNI veth created for bridge ${bridge.name} was not found`);
 }
 
-function seenRoute(r: Route): SeenRoute {
-  const seen: SeenRoute = { family: r.family };
-  const dst = Cidr.parse(r.dst);
-  if (dst.prefix !== 0) seen.dst = dst;
-  const gw = r.gateway !== undefined ? Ip.tryParse(r.gateway) : null;
-  if (gw) seen.gw = gw;
-  return seen;
-}
-
 /** The addresses and routes of prevResult are on the container interface and in its main table. */
-export function checkAddressesAndRoutes(ifName: string, result: Result, addresses: readonly { cidr: string }[], routes: readonly Route[]): void {
-  const onLink = addresses.map((a) => Cidr.parse(a.cidr));
-  const seen = routes.filter((r) => r.table === 254).map(seenRoute);
-  validateExpectedAddresses(ifName, result.ips ?? [], onLink, seen);
-  validateExpectedRoutes(result.routes ?? [], seen);
+export function checkAddressesAndRoutes(ifName: string, result: Result, snap: LinkSnapshot): void {
+  const { onLink, routes } = seenState(snap);
+  validateExpectedAddresses(ifName, result.ips ?? [], onLink, routes);
+  validateExpectedRoutes(result.routes ?? [], routes);
 }
-

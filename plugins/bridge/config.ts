@@ -2,9 +2,10 @@ import { parseCniArgs } from '../../lib/cni/args';
 import { ConfigReader } from '../../lib/cni/config';
 import { invalidConfig } from '../../lib/cni/errors';
 import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
+import { pickMac } from '../../lib/ifconfig/mac';
 import type { Request } from '../../lib/cni/plugin';
+import { isIfName } from '../../lib/net';
 import type { MasqBackend } from '../../lib/net/masq';
-import { isAssignableMac, normalizeMac } from '../../lib/net/mac-address';
 
 export const DEFAULT_BRIDGE = 'cni0';
 const MAX_VLAN = 4094;
@@ -41,17 +42,10 @@ export interface BridgeConf {
   isLayer3: boolean;
 }
 
-// Interface names end up in iproute2 batch lines, so only plausible names pass.
-// eslint-disable-next-line no-control-regex
-const BAD_IFNAME_CHARS = /[/:\s\x00-\x1f\x7f-\x9f]/;
-
-function validIfName(name: string): boolean {
-  return name !== '' && Buffer.byteLength(name) <= 15 && name !== '.' && name !== '..' && !BAD_IFNAME_CHARS.test(name);
-}
-
+// Interface names end up in iproute2 batch lines: the kernel layer's name check decides.
 function parseBridgeName(top: ConfigReader): string {
   const name = top.string('bridge', DEFAULT_BRIDGE);
-  if (!validIfName(name)) throw top.fail('bridge', 'must be an interface name (1-15 characters, no "/", ":" or whitespace)', name);
+  if (!isIfName(name)) throw top.fail('bridge', 'must be an interface name (1-15 letters, digits, "_", "." or "-")', name);
   return name;
 }
 
@@ -86,21 +80,12 @@ function parseBackend(top: ConfigReader): MasqBackend | undefined {
 }
 
 /** The container MAC by the reference's precedence: runtimeConfig.mac, then args.cni.mac, then CNI_ARGS MAC. */
-function pickMac(req: Request, net: NetConf): string | undefined {
-  const sources: Array<[string, () => string | undefined]> = [
+function containerMac(req: Request, net: NetConf): string | undefined {
+  return pickMac('bridge', [
     ['runtimeConfig.mac', () => net.runtimeConfig.optString('mac')],
     ['args.cni.mac', () => net.argsCni.optString('mac')],
     ['CNI_ARGS MAC', () => (req.args !== '' ? parseCniArgs(req.args, ['MAC']).get('MAC') : undefined)],
-  ];
-  for (const [source, read] of sources) {
-    const text = read();
-    if (text === undefined || text === '') continue;
-    const mac = normalizeMac(text);
-    if (mac === undefined) throw invalidConfig(`bridge: ${source}: invalid MAC address ${JSON.stringify(text)} (expected e.g. 02:42:ac:11:00:02)`);
-    if (!isAssignableMac(mac)) throw invalidConfig(`bridge: ${source}: ${mac} is not a unicast MAC address (the lowest bit of the first byte must be 0, and it must not be all zeros)`);
-    return mac;
-  }
-  return undefined;
+  ]);
 }
 
 /**
@@ -134,7 +119,7 @@ export function parseBridgeConf(req: Request): BridgeConf {
     macSpoofCheck: top.bool('macspoofchk', false),
     disableContainerInterface: top.bool('disableContainerInterface', false),
     portIsolation: top.bool('portIsolation', false),
-    mac: isAdd ? pickMac(req, net) : undefined,
+    mac: isAdd ? containerMac(req, net) : undefined,
     isLayer3: net.ipamType !== '',
   };
   // As in the reference, the backend matters (and is checked) only when masquerading is on.
@@ -151,7 +136,7 @@ function checkCombinations(conf: BridgeConf): void {
   if (conf.hairpinMode && conf.promiscMode) {
     throw invalidConfig('bridge: cannot set hairpinMode and promiscMode at the same time');
   }
-  if (conf.vlan !== 0 && conf.isGateway && !validIfName(vlanGatewayName(conf))) {
+  if (conf.vlan !== 0 && conf.isGateway && !isIfName(vlanGatewayName(conf))) {
     throw invalidConfig(`bridge: the VLAN gateway interface name "${vlanGatewayName(conf)}" (bridge.vlan) is longer than 15 characters: use a shorter bridge name`);
   }
 }

@@ -1,11 +1,10 @@
-import crypto from 'node:crypto';
 import type { Interface } from '../../lib/cni/result';
 import { readSysctl, type Address, type Batch, type Netns } from '../../lib/net';
 import { randomMac } from '../../lib/net/mac-address';
 import { vlanGatewayName, type BridgeConf } from './config';
 import { stepFailed } from './errors';
 import { planGatewayAddress, type GatewayAddress } from './gateways';
-import { setPortVlans, type BridgeState } from './host-side';
+import { randomVethName, setPortVlans, type BridgeState } from './host-side';
 
 const FORWARDING: Record<4 | 6, string> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
 
@@ -25,7 +24,7 @@ async function vlanGatewayDevice(host: Netns, conf: BridgeConf, bridge: BridgeSt
   const name = vlanGatewayName(conf);
   const snap = await host.inspect(name);
   if (snap.link) return { name, addresses: snap.addresses, vlanIface: { name, mac: snap.link.mac ?? '' } };
-  const port = `veth${crypto.randomBytes(4).toString('hex')}`;
+  const port = randomVethName();
   const mac = randomMac();
   const mtu = bridge.link?.mtu ?? conf.mtu;
   await host

@@ -31,7 +31,7 @@ export interface HostSide {
 const ZERO_MAC = '00:00:00:00:00:00';
 
 /** `veth` + 8 hex digits, like the reference's random host-side names. */
-function randomVethName(): string {
+export function randomVethName(): string {
   return `veth${crypto.randomBytes(4).toString('hex')}`;
 }
 

@@ -5,6 +5,7 @@ import type { Plugin, Request } from '../../lib/cni/plugin';
 import { formatResult, type Result } from '../../lib/cni/result';
 import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
+import { deleteContainerLink } from '../../lib/ifconfig/container-link';
 import { Netns } from '../../lib/net';
 import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/net/masq';
 import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/net/spoofcheck';
@@ -16,7 +17,6 @@ import { stepFailed } from './errors';
 import { ensureVlanGateways, planGatewaySteps } from './gateway-device';
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type HostSide } from './host-side';
-import { removeContainerLink } from './teardown';
 
 function masqOwner(req: Request, conf: BridgeConf): MasqOwner {
   return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName };
@@ -111,7 +111,10 @@ async function cmdDel(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
   // The parts are independent and run side by side (the reference releases the address first).
   const parts: Array<Promise<unknown>> = [];
-  if (req.netns !== '') parts.push(removeContainerLink(Netns.at(req.netns), req.ifName));
+  if (req.netns !== '') {
+    // Its host peer goes with it; a namespace or link already gone is fine.
+    parts.push(deleteContainerLink(req.netns, req.ifName).catch((e: unknown) => Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e))));
+  }
   if (conf.isLayer3) parts.push(delegate('DEL', conf.net.ipamType, req));
   if (conf.isLayer3 && conf.ipMasq) {
     parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
@@ -120,8 +123,9 @@ async function cmdDel(req: Request): Promise<void> {
     // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
     parts.push(teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) => process.stderr.write(`bridge: ${(e as Error).message}\n`)));
   }
-  const failures = (await Promise.allSettled(parts)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-  if (failures.length > 0) throw failures[0] instanceof CniError ? failures[0] : stepFailed(`delete ${req.ifName}`, failures[0]);
+  await allOrFirstError(parts).catch((e: unknown) => {
+    throw stepFailed(`delete ${req.ifName}`, e);
+  });
 }
 
 async function cmdCheck(req: Request): Promise<void> {
@@ -141,7 +145,7 @@ async function cmdCheck(req: Request): Promise<void> {
     const snap = await ctr.inspect(req.ifName);
     const ctrLink = checkContainerLink(ctrIntf, snap.link);
     await checkHostVeth(host, prev, bridgeLink, ctrLink, [conf.bridge, req.ifName]);
-    checkAddressesAndRoutes(req.ifName, prev, snap.addresses, snap.routes);
+    checkAddressesAndRoutes(req.ifName, prev, snap);
     if (conf.isLayer3 && conf.ipMasq) {
       const missing = await missingMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(prev));
       if (missing.length > 0) throw new Error(`masquerade rules missing: ${missing.join('; ')}`);

@@ -1,10 +1,10 @@
 import { parseCniArgs } from '../../lib/cni/args';
-import { CniError, ErrCode, invalidConfig } from '../../lib/cni/errors';
+import { CniError, ErrCode } from '../../lib/cni/errors';
 import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
 import type { Request } from '../../lib/cni/plugin';
 import { familyOf } from '../../lib/cni/version';
-import { checkIfName } from '../../lib/net';
-import { isAssignableMac, normalizeMac } from '../../lib/net/mac-address';
+import { pickMac } from '../../lib/ifconfig/mac';
+import { isIfName } from '../../lib/net';
 
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
@@ -32,11 +32,8 @@ export interface MacvlanConf {
 function parseMaster(top: NetConf['top']): string | undefined {
   const master = top.optString('master');
   if (master === undefined || master === '') return undefined;
-  try {
-    return checkIfName(master);
-  } catch {
-    throw top.fail('master', 'must be an interface name (1-15 letters, digits, "_", "." or "-")', master);
-  }
+  if (!isIfName(master)) throw top.fail('master', 'must be an interface name (1-15 letters, digits, "_", "." or "-")', master);
+  return master;
 }
 
 // Ethernet's minimum; the upper bound is the master's MTU, checked once the master is known.
@@ -55,24 +52,16 @@ function parseMode(value: string | undefined, fail: (got: string) => Error): Mac
 }
 
 /**
- * The MAC sources in the reference plugin's order of precedence: the config's `mac`, then
- * CNI_ARGS `MAC=`, then `runtimeConfig.mac` (the `mac` capability) wins. `args.cni.mac` is not
- * read by macvlan.
+ * The MAC sources in the reference plugin's order of precedence: runtimeConfig.mac (the `mac`
+ * capability), then CNI_ARGS `MAC=`, then the config's `mac`. `args.cni.mac` is not read by
+ * macvlan.
  */
-function pickMac(req: Request, net: NetConf): string | undefined {
-  const fromConfig = net.top.optString('mac');
-  const fromArgs = req.args !== '' ? parseCniArgs(req.args, ['MAC']).get('MAC') : undefined;
-  const fromRuntime = net.runtimeConfig.optString('mac');
-  const chosen = [fromRuntime, fromArgs, fromConfig].find((m) => m !== undefined && m !== '');
-  if (chosen === undefined) return undefined;
-  const source = chosen === fromRuntime ? 'runtimeConfig.mac' : chosen === fromArgs ? 'CNI_ARGS MAC' : 'mac';
-  const mac = normalizeMac(chosen);
-  if (mac === undefined) throw invalidConfig(`macvlan: ${source}: invalid MAC address ${JSON.stringify(chosen)} (expected e.g. 02:42:ac:11:00:02)`);
-  // The kernel would refuse these with a bare "cannot assign requested address".
-  if (!isAssignableMac(mac)) {
-    throw invalidConfig(`macvlan: ${source}: ${mac} is not a unicast MAC address (the lowest bit of the first byte must be 0, and it must not be all zeros)`);
-  }
-  return mac;
+function containerMac(req: Request, net: NetConf): string | undefined {
+  return pickMac('macvlan', [
+    ['runtimeConfig.mac', () => net.runtimeConfig.optString('mac')],
+    ['CNI_ARGS MAC', () => (req.args !== '' ? parseCniArgs(req.args, ['MAC']).get('MAC') : undefined)],
+    ['mac', () => net.top.optString('mac')],
+  ]);
 }
 
 /**
@@ -97,7 +86,7 @@ export function parseMacvlanConf(req: Request): MacvlanConf {
     master: parseMaster(top),
     mode: parseMode(top.optString('mode'), (got) => top.fail('mode', `must be one of ${MACVLAN_MODES.join(', ')}`, got)),
     mtu: parseMtu(top),
-    mac: pickMac(req, net),
+    mac: containerMac(req, net),
     linkInContainer: top.bool('linkInContainer', false),
     bcQueueLen: top.int('bcqueuelen', 0, { min: 0, max: UINT32_MAX }),
     isLayer3: net.ipamType !== '',

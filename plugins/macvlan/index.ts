@@ -9,15 +9,15 @@ import { deleteContainerLink, readMac } from '../../lib/ifconfig/container-link'
 import { configureIface } from '../../lib/ifconfig/configure-iface';
 import { withKernelErrors } from '../../lib/ifconfig/errors';
 import { currentNs, isNetError, nsAt, type Batch, type Netns } from '../../lib/net';
+import { randomMac } from '../../lib/net/mac-address';
 import { parseMacvlanConf, type MacvlanConf } from './config';
 import { validateMacvlanAttachment } from './check';
 import { ContainerLink, temporaryName } from './container-link';
 import { masterReady, resolveMaster, type Master } from './master';
-import { randomMac } from '../../lib/net/mac-address';
 
 /**
- * The macvlan is created on its master directly in the container namespace, but under a random
- * temporary name: kernels before 6.x (6.1 verified) check a new link's name against the
+ * The macvlan is created on its master directly in the container namespace, but under a
+ * temporary name (see temporaryName): kernels before 6.x (6.1 verified) check a new link's name against the
  * namespace it is created from, so the final name (often eth0, which the host has too) would
  * clash there. It gets its final name inside the container (see ContainerLink).
  */
@@ -92,8 +92,7 @@ async function cmdDel(req: Request): Promise<void> {
   const parts: Array<Promise<unknown>> = [];
   if (net.ipamType !== '') parts.push(delegate('DEL', net.ipamType, req));
   if (req.netns !== '') parts.push(removeLink(req));
-  const failed = (await Promise.allSettled(parts)).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await allOrFirstError(parts);
 }
 
 async function removeLink(req: Request): Promise<void> {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,13 +56,36 @@ export function runPlugin(host: TestNs, plugin: string, call: PluginCall): Plugi
   const stdin = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf);
   const r = spawnSync('ip', ['netns', 'exec', host.name, path.join(binDir, plugin)], { env, input: stdin, encoding: 'utf8' });
   if (r.error) throw r.error;
-  const run: PluginRun = { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  return pluginRun(r.status ?? 1, r.stdout, r.stderr);
+}
+
+/** A finished plugin process as tests look at it: stdout parsed when it is JSON. */
+export function pluginRun(status: number, stdout: string, stderr: string): PluginRun {
+  const run: PluginRun = { status, stdout, stderr };
   try {
-    if (r.stdout.trim()) run.json = JSON.parse(r.stdout);
+    if (stdout.trim()) run.json = JSON.parse(stdout);
   } catch {
     // not JSON; the test looks at stdout
   }
   return run;
+}
+
+/**
+ * Runs `file args` with exactly `env` and `stdin`, without blocking (for calls that must overlap,
+ * as a runtime's concurrent ADDs do).
+ */
+export function spawnPlugin(file: string, args: readonly string[], env: Record<string, string>, stdin: string, opts: { cwd?: string } = {}): Promise<PluginRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve(pluginRun(code ?? 1, stdout, stderr)));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+  });
 }
 
 /** Same, failing the test with the plugin's output unless it exits 0. */

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pluginRun, type PluginRun } from '../../helpers/run-plugin';
 import { cniNatRules } from '../../helpers/rules';
 import { makeTopology, type TestNs, type Topology } from '../../helpers/netns';
 
@@ -28,12 +29,7 @@ export function requireGoPlugins(): void {
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-  json?: Json;
-}
+export type Run = PluginRun;
 
 export interface Call {
   command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC' | 'VERSION';
@@ -94,13 +90,7 @@ export class Sandbox {
     const input = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf);
     const r = spawnSync('ip', ['netns', 'exec', this.host.name, path.join(bin, 'bridge')], { env, input, encoding: 'utf8' });
     if (r.error) throw r.error;
-    const run: Run = { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-    try {
-      if (r.stdout.trim()) run.json = JSON.parse(r.stdout);
-    } catch {
-      // not JSON
-    }
-    return run;
+    return pluginRun(r.status ?? 1, r.stdout, r.stderr);
   }
 
   /** Runs and requires success. */

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnPlugin, type PluginRun } from '../../helpers/run-plugin';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 /** The built binary, under the name a runtime executes. */
@@ -19,13 +19,7 @@ export function requireGoPlugin(): void {
   }
 }
 
-export interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed, when it is JSON. */
-  json?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+export type Run = PluginRun;
 
 export interface Call {
   command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC' | 'VERSION';
@@ -58,25 +52,7 @@ export function cni(call: Call): Promise<Run> {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(call.bin ?? HOST_LOCAL, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const run: Run = { status: code ?? 1, stdout, stderr };
-      try {
-        if (stdout.trim()) run.json = JSON.parse(stdout);
-      } catch {
-        // not JSON; the test looks at stdout
-      }
-      resolve(run);
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf));
-  });
+  return spawnPlugin(call.bin ?? HOST_LOCAL, [], env, typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf));
 }
 
 /** Fails with the plugin's own output when it did not exit 0. */

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeTopology, requireRoot, type Topology } from '../../helpers/netns';
-import { BIN_DIR, GO_BIN_DIR, requireBinaries, reservations, type PluginRun } from '../../helpers/run-plugin';
+import { BIN_DIR, GO_BIN_DIR, requireBinaries, reservations, spawnPlugin, type PluginRun } from '../../helpers/run-plugin';
 import { cniNatRules } from '../../helpers/rules';
 
 // What a kubelet node's containerd (1.6, CRI plugin) does to the plugins, replayed call for call
@@ -85,24 +85,7 @@ function call(c: CriCall): Promise<PluginRun> {
     CNI_ARGS: criArgs(c.sandbox),
     CNI_PATH: c.binDir,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', topo.host.name, path.join(c.binDir, c.plugin)], { env, cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const run: PluginRun = { status: code ?? 1, stdout, stderr };
-      try {
-        if (stdout.trim()) run.json = JSON.parse(stdout);
-      } catch {
-        // not JSON; asserted on below
-      }
-      resolve(run);
-    });
-    child.stdin.end(c.conf);
-  });
+  return spawnPlugin('ip', ['netns', 'exec', topo.host.name, path.join(c.binDir, c.plugin)], env, c.conf, { cwd: tmp });
 }
 
 function withPrev(conf: string, prev: unknown): string {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { CniError } from '../../../lib/cni/errors';
 import type { Command, Env } from '../../../lib/cni/plugin';
 import { dispatch } from '../../../lib/cni/skel';
-import { unavailablePlugin } from '../../../lib/cni/unavailable';
 import { ALL_VERSIONS } from '../../../lib/cni/version';
 import { fakePlugin, memoryIo, type FakePlugin } from './helpers';
 
@@ -562,19 +561,5 @@ describe('CNI_NETNS', () => {
       const r = await run(fakePlugin(), env(cmd, { CNI_NETNS: netns, CNI_NETNS_OVERRIDE: undefined }));
       expect(r.status).toBe(0);
     }
-  });
-});
-
-describe('unavailablePlugin', () => {
-  it('answers VERSION with every version', async () => {
-    const mem = memoryIo({ CNI_COMMAND: 'VERSION' });
-    expect(await dispatch(unavailablePlugin('vlan'), mem.io)).toBe(0);
-    expect(JSON.parse(mem.stdout()).supportedVersions).toEqual([...ALL_VERSIONS]);
-  });
-
-  it.each(['ADD', 'DEL', 'CHECK', 'STATUS', 'GC'])('fails %s with code 999 saying so', async (cmd) => {
-    const mem = memoryIo(env(cmd), JSON.stringify(CONF));
-    expect(await dispatch(unavailablePlugin('vlan'), mem.io)).toBe(1);
-    expect(JSON.parse(mem.stdout())).toEqual({ cniVersion: '1.1.0', code: 999, msg: 'vlan: plugin is not available in this build of cni-ts' });
   });
 });

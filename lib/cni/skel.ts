@@ -123,6 +123,7 @@ async function run(plugin: Plugin, io: PluginIo, cmd: Command): Promise<void> {
     cniVersion: version,
     name,
     env,
+    plugins: io.plugins,
   };
   switch (cmd) {
     case 'ADD':

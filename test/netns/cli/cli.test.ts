@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { containerIdFor } from '../../../scripts/cli/runtime-conf';
+import { containerIdFor } from '../../../lib/cli/runtime-conf';
 import { EXAMPLES, must, requireRootAndBinary, ROOT, Sandbox } from './sandbox';
 
 // The built binary's CLI (`dist/bin/cni-ts add|check|del|status`) driving real plugins inside a

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PLUGIN_NAMES } from '../../../plugins/registry';
 
 // The installer image (deploy/Containerfile, built by scripts/image.mjs) run the way the
 // DaemonSet runs it, with temporary directories standing in for the node's /opt/cni/bin and
@@ -12,7 +13,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../../..');
 const BINARY = path.join(ROOT, 'dist/bin/cni-ts');
 const TAG = 'localhost/cnits-deploy-test:latest';
-const PLUGINS = ['bridge', 'macvlan', 'dummy', 'host-local'];
+const PLUGINS = PLUGIN_NAMES;
 const CONF = {
   cniVersion: '1.0.0',
   name: 'k8s-pod-network',

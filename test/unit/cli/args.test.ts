@@ -1,4 +1,4 @@
-import { parseArgv, UsageError } from '../../../scripts/cli/args';
+import { parseArgv, UsageError } from '../../../lib/cli/args';
 
 describe('CLI argument parsing', () => {
   it('reads a command, a network and a namespace path', () => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../../../scripts/cli';
-import { containerIdFor } from '../../../scripts/cli/runtime-conf';
+import { runCli } from '../../../lib/cli';
+import { PLUGIN_NAMES } from '../../../plugins/registry';
+import { containerIdFor } from '../../../lib/cli/runtime-conf';
 import { captureIo, FakePlugins } from './fake-plugins';
 
 // The CLI driving a chain of fake plugins (shell scripts that record their stdin and env).
@@ -31,7 +32,7 @@ function chainConf(extra: Record<string, unknown> = {}) {
 
 async function cli(args: string[], env: Record<string, string> = {}) {
   const out = captureIo();
-  const status = await runCli(args, fake.env(env), out.io);
+  const status = await runCli(args, fake.env(env), PLUGIN_NAMES, out.io);
   return { status, stdout: out.stdout, stderr: out.stderr };
 }
 

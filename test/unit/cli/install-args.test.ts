@@ -1,4 +1,4 @@
-import { parseArgv, UsageError } from '../../../scripts/cli/args';
+import { parseArgv, UsageError } from '../../../lib/cli/args';
 
 const BASE = ['install', '--bin-dir', '/host/opt/cni/bin'];
 

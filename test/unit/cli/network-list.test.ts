@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigFileError, loadNetworkList, negotiateVersion, parseNetworkList } from '../../../scripts/cli/network-list';
+import { ConfigFileError, loadNetworkList, negotiateVersion, parseNetworkList } from '../../../lib/cli/network-list';
 
 const EXAMPLES = path.resolve(__dirname, '../../../conf-examples');
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseNetworkList } from '../../../scripts/cli/network-list';
-import { cachedAttachments, cacheFilePath, deleteCachedResult, readCachedResult, writeCachedResult } from '../../../scripts/cli/result-cache';
-import type { RuntimeConf } from '../../../scripts/cli/runtime-conf';
+import { parseNetworkList } from '../../../lib/cli/network-list';
+import { cachedAttachments, cacheFilePath, deleteCachedResult, readCachedResult, writeCachedResult } from '../../../lib/cli/result-cache';
+import type { RuntimeConf } from '../../../lib/cli/runtime-conf';
 import { parseResult } from '../../../lib/cni/result';
 
 let dir: string;

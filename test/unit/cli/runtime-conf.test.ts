@@ -1,5 +1,5 @@
-import { parseNetworkList } from '../../../scripts/cli/network-list';
-import { pluginEnv, pluginStdin } from '../../../scripts/cli/plugin-request';
+import { parseNetworkList } from '../../../lib/cli/network-list';
+import { pluginEnv, pluginStdin } from '../../../lib/cli/plugin-request';
 import {
   containerIdFor,
   InputError,
@@ -7,7 +7,7 @@ import {
   parseCniArgsPairs,
   runtimeConfFromEnv,
   runtimeConfigFor,
-} from '../../../scripts/cli/runtime-conf';
+} from '../../../lib/cli/runtime-conf';
 
 describe('container id derivation', () => {
   it('is cnitool-<first 10 bytes of sha512(netns path) in hex>, exactly as cnitool computes it', () => {

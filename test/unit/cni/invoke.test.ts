@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CniError } from '../../../lib/cni/errors';
-import { delegate, errorFromOutput, execPlugin, findInPath, registerInProcessPlugins } from '../../../lib/cni/invoke';
+import { delegate, errorFromOutput, execPlugin, findInPath } from '../../../lib/cni/invoke';
 import type { Env, Request } from '../../../lib/cni/plugin';
 import { fakePlugin } from './helpers';
 
@@ -321,21 +321,16 @@ describe('delegate (exec)', () => {
     }
   });
 
-  it('registerInProcessPlugins does not take effect outside the single-executable build', async () => {
+  it('the in-process plugins of a request do not take effect outside the single-executable build', async () => {
     // The in-process fast path applies only when the delegate file is this very executable,
     // which the code checks with node:sea isSea(); under jest that is false, so the registered
     // plugin must not be used and the script in CNI_PATH runs. The build's own tests (the SEA
     // binary delegating to itself) cover the fast path.
     const inProcess = fakePlugin();
-    registerInProcessPlugins((type) => (type === 'ipam-ok' ? inProcess : undefined));
-    try {
-      const r = await delegate('ADD', 'ipam-ok', request());
-      expect(inProcess.calls).toEqual([]);
-      expect(r?.cniVersion).toBe('0.4.0');
-      expect(fs.existsSync(path.join(log, 'stdin'))).toBe(true);
-    } finally {
-      registerInProcessPlugins(() => undefined);
-    }
+    const r = await delegate('ADD', 'ipam-ok', request({ plugins: (type) => (type === 'ipam-ok' ? inProcess : undefined) }));
+    expect(inProcess.calls).toEqual([]);
+    expect(r?.cniVersion).toBe('0.4.0');
+    expect(fs.existsSync(path.join(log, 'stdin'))).toBe(true);
   });
 });
 

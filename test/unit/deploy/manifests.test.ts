@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgv } from '../../../scripts/cli/args';
-import { renderNetworkConfig, templateVariables } from '../../../scripts/cli/template';
+import { parseArgv } from '../../../lib/cli/args';
+import { renderNetworkConfig, templateVariables } from '../../../lib/cli/template';
 import { parseYamlDocuments } from '../../helpers/mini-yaml';
 
 // deploy/kubernetes is never applied to a cluster here; this checks that its parts refer to each

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NodeLookupError, withNodePodCidr, type ApiGet, type ApiRequest } from '../../../scripts/cli/node-pod-cidr';
+import { NodeLookupError, withNodePodCidr, type ApiGet, type ApiRequest } from '../../../lib/cli/node-pod-cidr';
 
 let saDir: string;
 const IN_POD = { NODE_NAME: 'worker-1', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };

@@ -1,4 +1,4 @@
-import { renderNetworkConfig, renderTemplate, TemplateError, templateVariables } from '../../../scripts/cli/template';
+import { renderNetworkConfig, renderTemplate, TemplateError, templateVariables } from '../../../lib/cli/template';
 
 const CONFLIST = '{"cniVersion":"1.0.0","name":"k8s","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"${NODE_POD_CIDR}"}]]}}]}';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Env } from '../../lib/cni/plugin';
+import type { Env } from '../cni/plugin';
 import { installBinary, installedStamp, sameStamp, uninstallBinary, writeFileAtomic, type BinaryStamp, type Log } from './install-files';
 import { NodeLookupError, withNodePodCidr } from './node-pod-cidr';
 import { renderNetworkConfig, TemplateError } from './template';
@@ -29,6 +29,8 @@ export class InstallError extends Error {}
 
 interface Target {
   source: string;
+  /** The plugin names this executable answers to (from the plugin registry). */
+  plugins: readonly string[];
   opts: InstallOptions;
   env: Env;
   log: Log;
@@ -63,9 +65,9 @@ function writeConf(t: Target, content: string | undefined): boolean {
 /** One pass: returns the stamp of the binary it left, so a watch can check it cheaply. */
 function installOnce(t: Target): BinaryStamp | null {
   const conf = renderConf(t);
-  if (!installBinary(t.source, t.opts.binDir, t.log)) t.log(`${t.opts.binDir}: cni-ts is up to date`);
+  if (!installBinary(t.source, t.opts.binDir, t.plugins, t.log)) t.log(`${t.opts.binDir}: cni-ts is up to date`);
   if (!writeConf(t, conf) && confTarget(t.opts)) t.log(`${confTarget(t.opts)}: up to date`);
-  return installedStamp(t.opts.binDir);
+  return installedStamp(t.opts.binDir, t.plugins);
 }
 
 // A poll must stay cheap on every node of a cluster: the 100 MB binary is compared byte by byte
@@ -73,9 +75,9 @@ function installOnce(t: Target): BinaryStamp | null {
 // A config that stopped rendering (a typo in an edited ConfigMap) must not keep the binary from
 // being put back, so the binary goes first here.
 function pollOnce(t: Target, stamp: BinaryStamp | null): BinaryStamp | null {
-  if (!sameStamp(stamp, installedStamp(t.opts.binDir))) {
-    installBinary(t.source, t.opts.binDir, t.log);
-    stamp = installedStamp(t.opts.binDir);
+  if (!sameStamp(stamp, installedStamp(t.opts.binDir, t.plugins))) {
+    installBinary(t.source, t.opts.binDir, t.plugins, t.log);
+    stamp = installedStamp(t.opts.binDir, t.plugins);
   }
   writeConf(t, renderConf(t));
   return stamp;
@@ -99,11 +101,18 @@ function untilSignal(ms: number, stop: { requested: boolean; wake?: () => void }
 }
 
 /** Runs `cni-ts install`; returns the exit status (0 done or stopped by SIGTERM/SIGINT, 1 failed). */
-export async function runInstaller(opts: InstallOptions, env: Env, log: Log, warn: Log, source = process.execPath): Promise<number> {
-  const t: Target = { source, opts, env, log };
+export async function runInstaller(
+  opts: InstallOptions,
+  env: Env,
+  plugins: readonly string[],
+  log: Log,
+  warn: Log,
+  source = process.execPath,
+): Promise<number> {
+  const t: Target = { source, plugins, opts, env, log };
   if (opts.uninstall) {
     try {
-      uninstallBinary(opts.binDir, log);
+      uninstallBinary(opts.binDir, plugins, log);
       const target = confTarget(opts);
       if (target && fs.existsSync(target)) {
         fs.unlinkSync(target);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isJsonObject, type JsonObject } from '../../lib/cni/config';
-import { formatResult, parseResult, type Result } from '../../lib/cni/result';
-import { IMPLICIT_VERSION } from '../../lib/cni/version';
+import { isJsonObject, type JsonObject } from '../cni/config';
+import { formatResult, parseResult, type Result } from '../cni/result';
+import { IMPLICIT_VERSION } from '../cni/version';
 import { canonicalJson, type NetworkList } from './network-list';
 import type { RuntimeConf } from './runtime-conf';
 

@@ -7,7 +7,6 @@ import path from 'node:path';
 // running binary). Shared by `cni-ts install` and `npm run install-plugins`.
 
 export const BINARY_NAME = 'cni-ts';
-export const PLUGIN_NAMES = ['bridge', 'macvlan', 'dummy', 'host-local'] as const;
 
 export type Log = (line: string) => void;
 
@@ -100,11 +99,11 @@ export interface BinaryStamp {
   mtimeMs: number;
 }
 
-/** The stamp of an installed binary whose four names are all links to it, else null. */
-export function installedStamp(dir: string): BinaryStamp | null {
+/** The stamp of an installed binary whose plugin names are all links to it, else null. */
+export function installedStamp(dir: string, plugins: readonly string[]): BinaryStamp | null {
   const bin = statOrNull(path.join(dir, BINARY_NAME));
   if (!bin || !bin.isFile() || (bin.mode & 0o777) !== 0o755) return null;
-  for (const name of PLUGIN_NAMES) {
+  for (const name of plugins) {
     const link = statOrNull(path.join(dir, name));
     if (!link || link.ino !== bin.ino || link.dev !== bin.dev) return null;
   }
@@ -116,16 +115,16 @@ export function sameStamp(a: BinaryStamp | null, b: BinaryStamp | null): boolean
 }
 
 /**
- * Installs `source` as DIR/cni-ts plus the four plugin names as hard links to it. Returns false
+ * Installs `source` as DIR/cni-ts plus the plugin names as hard links to it. Returns false
  * (and writes nothing) when DIR already holds exactly that: same bytes, mode 0755, all names linked.
  */
-export function installBinary(source: string, dir: string, log: Log): boolean {
+export function installBinary(source: string, dir: string, plugins: readonly string[], log: Log): boolean {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const names = [BINARY_NAME, ...PLUGIN_NAMES];
+  const names = [BINARY_NAME, ...plugins];
   removeStaleTemps(dir, names);
   const binary = path.join(dir, BINARY_NAME);
-  if (installedStamp(dir) && sameContent(source, binary)) return false;
-  const foreign = PLUGIN_NAMES.map((name) => path.join(dir, name)).filter(
+  if (installedStamp(dir, plugins) && sameContent(source, binary)) return false;
+  const foreign = plugins.map((name) => path.join(dir, name)).filter(
     (file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source),
   );
   for (const file of foreign) keepReplaced(dir, path.basename(file));
@@ -137,7 +136,7 @@ export function installBinary(source: string, dir: string, log: Log): boolean {
       fsyncPath(tmp);
       fs.renameSync(tmp, binary);
     }
-    for (const name of PLUGIN_NAMES) {
+    for (const name of plugins) {
       fs.linkSync(binary, tempName(dir, name));
       fs.renameSync(tempName(dir, name), path.join(dir, name));
     }
@@ -148,7 +147,7 @@ export function installBinary(source: string, dir: string, log: Log): boolean {
   }
   fsyncPath(dir);
   for (const file of foreign) log(`replaced ${file}, which was not cni-ts (kept in ${path.join(dir, REPLACED_DIR)}; uninstall puts it back)`);
-  log(`installed ${binary} and ${PLUGIN_NAMES.join(', ')} (hard links) in ${dir}`);
+  log(`installed ${binary} and ${plugins.join(', ')} (hard links) in ${dir}`);
   return true;
 }
 
@@ -156,7 +155,7 @@ export function installBinary(source: string, dir: string, log: Log): boolean {
  * Removes DIR/cni-ts and those plugin names that are still cni-ts, putting back (by rename) any
  * plugin an install replaced; leaves other plugins alone.
  */
-export function uninstallBinary(dir: string, log: Log): void {
+export function uninstallBinary(dir: string, plugins: readonly string[], log: Log): void {
   const binary = path.join(dir, BINARY_NAME);
   if (!fs.existsSync(binary)) {
     log(`no ${binary}; nothing to compare the plugin names with, nothing removed`);
@@ -165,7 +164,7 @@ export function uninstallBinary(dir: string, log: Log): void {
   const keep = path.join(dir, REPLACED_DIR);
   const removed: string[] = [];
   const restored: string[] = [];
-  for (const name of PLUGIN_NAMES) {
+  for (const name of plugins) {
     const file = path.join(dir, name);
     const kept = path.join(keep, name);
     if (fs.existsSync(file) && !sameContent(file, binary)) {

@@ -1,7 +1,7 @@
-import { errorFromOutput, execPlugin, type PluginOutcome } from '../../lib/cni/invoke';
-import type { Env } from '../../lib/cni/plugin';
-import { parseResult, type Result } from '../../lib/cni/result';
-import { IMPLICIT_VERSION } from '../../lib/cni/version';
+import { errorFromOutput, execPlugin, type PluginOutcome } from '../cni/invoke';
+import type { Env } from '../cni/plugin';
+import { parseResult, type Result } from '../cni/result';
+import { IMPLICIT_VERSION } from '../cni/version';
 import { pluginEnv, type Verb } from './plugin-request';
 import type { RuntimeConf } from './runtime-conf';
 

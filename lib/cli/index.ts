@@ -1,9 +1,9 @@
-import { netnsState } from '../../lib/cni/netns-path';
-import type { Env } from '../../lib/cni/plugin';
-import { resultText } from '../../lib/cni/result';
+import { netnsState } from '../cni/netns-path';
+import type { Env } from '../cni/plugin';
+import { resultText } from '../cni/result';
 import { parseArgv, UsageError, USAGE_EXIT, type Invocation } from './args';
 import { describeFailure, PluginFailure } from './failure';
-import { HELP, USAGE, versionText } from './help';
+import { help, usage, versionText } from './help';
 import { runInstaller } from './installer';
 import type { CliContext } from './invoke-plugin';
 import { loadNetworkList } from './network-list';
@@ -68,17 +68,24 @@ async function execute(inv: Extract<Invocation, { kind: 'run' }>, env: Env, io: 
   }
 }
 
-/** Runs one CLI command line; returns the exit status (0 ok, 1 failed, 2 wrong usage). Never throws. */
-export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
+/**
+ * Runs one CLI command line; returns the exit status (0 ok, 1 failed, 2 wrong usage). Never throws.
+ * `plugins` are the names this executable answers to (the entry passes the plugin registry's).
+ */
+export async function runCli(argv: readonly string[], env: Env, plugins: readonly string[], io: CliIo = processIo): Promise<number> {
   let inv: Invocation;
   try {
     inv = parseArgv(argv);
   } catch (e) {
-    io.stderr(`cni-ts: ${e instanceof UsageError ? e.message : String(e)}\n\n${USAGE}\nRun "cni-ts --help" for the environment variables it reads.\n`);
+    io.stderr(`cni-ts: ${e instanceof UsageError ? e.message : String(e)}\n\n${usage(plugins)}\nRun "cni-ts --help" for the environment variables it reads.\n`);
     return USAGE_EXIT;
   }
   if (inv.kind === 'help') {
-    io.stdout(HELP);
+    io.stdout(help(plugins));
+    return 0;
+  }
+  if (inv.kind === 'plugins') {
+    io.stdout(`${plugins.join('\n')}\n`);
     return 0;
   }
   if (inv.kind === 'version') {
@@ -86,7 +93,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
     return 0;
   }
   if (inv.kind === 'install') {
-    return runInstaller(inv.options, env, (line) => io.stdout(`cni-ts install: ${line}\n`), (line) => io.stderr(`cni-ts install: ${line}\n`));
+    return runInstaller(inv.options, env, plugins, (line) => io.stdout(`cni-ts install: ${line}\n`), (line) => io.stderr(`cni-ts install: ${line}\n`));
   }
   try {
     await execute(inv, env, io);

@@ -11,6 +11,7 @@ const NEEDS_NETNS: readonly CliCommand[] = ['add', 'check', 'del'];
 export type Invocation =
   | { kind: 'help' }
   | { kind: 'version' }
+  | { kind: 'plugins' }
   | { kind: 'run'; command: CliCommand; network: string; netns?: string; ifName?: string }
   | { kind: 'install'; options: InstallOptions };
 
@@ -105,6 +106,10 @@ export function parseArgv(argv: readonly string[]): Invocation {
 
   const positional = opts._.map(String);
   if (positional.length === 0) throw new UsageError('missing command');
+  if (positional[0] === 'plugins') {
+    if (positional.length > 1) throw new UsageError(`plugins: unexpected argument "${positional[1]}"`);
+    return { kind: 'plugins' };
+  }
   const command = positional[0].toLowerCase() as CliCommand;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${positional[0]}"`);
   const network = positional[1];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isJsonObject, lookup, type JsonObject } from '../../lib/cni/config';
-import { compareVersions, CURRENT_VERSION, IMPLICIT_VERSION } from '../../lib/cni/version';
+import { isJsonObject, lookup, type JsonObject } from '../cni/config';
+import { compareVersions, CURRENT_VERSION, IMPLICIT_VERSION } from '../cni/version';
 
 // The runtime's view of a network configuration, loaded the way libcni loads it (conf.go):
 // NETCONFPATH holds *.conflist lists and deprecated single-plugin *.conf / *.json files.

@@ -1,8 +1,8 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
-import { findInPath } from '../../lib/cni/invoke';
-import { formatResult, type Result } from '../../lib/cni/result';
-import { validateContainerId, validateIfName, validateNetworkName } from '../../lib/cni/validate';
-import { IMPLICIT_VERSION, versionAtLeast } from '../../lib/cni/version';
+import { CniError, ErrCode } from '../cni/errors';
+import { findInPath } from '../cni/invoke';
+import { formatResult, type Result } from '../cni/result';
+import { validateContainerId, validateIfName, validateNetworkName } from '../cni/validate';
+import { IMPLICIT_VERSION, versionAtLeast } from '../cni/version';
 import { Failures, PluginFailure, WrappedFailure } from './failure';
 import { parseAddOutput, runPlugin, type CliContext } from './invoke-plugin';
 import type { NetworkList } from './network-list';

@@ -1,27 +1,12 @@
 import path from 'node:path';
-import type { Plugin } from './cni/plugin';
-import { processIo } from './cni/process-io';
-import { dispatch } from './cni/skel';
-import { ALL_VERSIONS } from './cni/version';
+import type { Plugin } from '../lib/cni/plugin';
+import { processIo } from '../lib/cni/process-io';
+import { dispatch } from '../lib/cni/skel';
+import { ALL_VERSIONS } from '../lib/cni/version';
+import { isPluginName, lookupPlugin, PLUGIN_NAMES } from './registry';
 
-// The only file that knows every plugin. Each is required lazily so that an invocation
-// initialises just the code of the plugin it runs (start-up time is pod start-up time).
-/* eslint-disable @typescript-eslint/no-require-imports */
-const PLUGINS: Record<string, () => Plugin> = {
-  'host-local': () => (require('../plugins/host-local') as typeof import('../plugins/host-local')).hostLocal,
-  bridge: () => (require('../plugins/bridge') as typeof import('../plugins/bridge')).bridge,
-  macvlan: () => (require('../plugins/macvlan') as typeof import('../plugins/macvlan')).macvlan,
-  dummy: () => (require('../plugins/dummy') as typeof import('../plugins/dummy')).dummy,
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-function isPluginName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(PLUGINS, name);
-}
-
-function pluginFor(name: string): Plugin | undefined {
-  return isPluginName(name) ? PLUGINS[name]() : undefined;
-}
+// The binary's entry, the top of the import graph: the only file that sees the plugin registry
+// and the CLI. It dispatches on the name the runtime executed (a link named after a plugin).
 
 /**
  * VERSION (podman sends it for every plugin, all the time) and the about text need only a name
@@ -44,28 +29,26 @@ async function main(): Promise<void> {
     process.exitCode = await dispatch(versionOnly(invokedAs), processIo());
     return;
   }
-  const plugin = pluginFor(invokedAs);
+  const plugin = lookupPlugin(invokedAs);
   if (!plugin) {
     // A runtime executing this file (no arguments, CNI_COMMAND set) under a name that is no
     // plugin: say so instead of printing CLI usage.
     const args = process.argv.slice(2);
     if (process.env.CNI_COMMAND && args.length === 0) {
       process.stderr.write(
-        `cni-ts: invoked as "${invokedAs}"; run it through one of its plugin names (${Object.keys(PLUGINS).join(', ')}), e.g. a link /opt/cni/bin/bridge -> cni-ts\n`,
+        `cni-ts: invoked as "${invokedAs}"; run it through one of its plugin names (${PLUGIN_NAMES.join(', ')}), e.g. a link /opt/cni/bin/bridge -> cni-ts\n`,
       );
       process.exitCode = 2;
       return;
     }
     // Any other name (cni-ts itself) is the cnitool-style CLI, loaded only on this path.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { runCli } = require('../scripts/cli') as typeof import('../scripts/cli');
-    process.exitCode = await runCli(args, process.env);
+    const { runCli } = require('../lib/cli') as typeof import('../lib/cli');
+    process.exitCode = await runCli(args, process.env, PLUGIN_NAMES);
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./cni/invoke') as typeof import('./cni/invoke')).registerInProcessPlugins(pluginFor);
   const started = process.env.CNI_TS_TRACE ? performance.now() : 0;
-  process.exitCode = await dispatch(plugin, processIo());
+  process.exitCode = await dispatch(plugin, { ...processIo(), plugins: lookupPlugin });
   if (process.env.CNI_TS_TRACE) traceTimes(invokedAs, started);
   // Everything is written (stdout/stderr are synchronous for files, pipes and terminals on
   // Linux) and nothing is left running: exit now rather than through Node's full teardown

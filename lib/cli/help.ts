@@ -1,7 +1,9 @@
-import { CNI_TS_VERSION } from '../../lib/cni/skel';
-import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
+import { CNI_TS_VERSION } from '../cni/skel';
+import { ALL_VERSIONS, CURRENT_VERSION } from '../cni/version';
 
-export const USAGE = `Usage:
+/** The usage lines; `plugins` are the names this executable answers to (the plugin registry). */
+export function usage(plugins: readonly string[]): string {
+  return `Usage:
   cni-ts add    <network-name> <netns-path>    attach: ADD through the plugin chain, print the result
   cni-ts check  <network-name> <netns-path>    CHECK the attachment against the cached ADD result
   cni-ts del    <network-name> <netns-path>    detach: DEL through the chain in reverse order
@@ -10,22 +12,41 @@ export const USAGE = `Usage:
                                                then GC every plugin (GC needs cniVersion >= 1.1.0)
   cni-ts install --bin-dir DIR [--conf FILE --conf-dir DIR [--conf-name NAME]] [--watch [--interval S]]
                  [--pod-cidr-from-node] [--uninstall]
-                                               copy this executable into DIR as cni-ts, bridge, macvlan,
-                                               dummy, host-local (atomic; skipped when unchanged) and
+                                               copy this executable into DIR as cni-ts and
+${wrap(plugins.join(', '), 47, 54)}
+                                               (atomic; skipped when unchanged) and
                                                FILE into the config directory with every \${NAME} filled
                                                in from the environment; --watch re-installs whatever is
                                                removed or changed (what a DaemonSet runs, see deploy/);
                                                --pod-cidr-from-node sets NODE_POD_CIDR from the API
                                                server's Node NODE_NAME (spec.podCIDR) unless it is set
+  cni-ts plugins                               the plugin names this executable answers to
   cni-ts --help | --version
 `;
+}
 
-export const HELP = `cni-ts ${CNI_TS_VERSION}: the CNI reference plugins bridge, macvlan, dummy and host-local in one
-executable. Run as "cni-ts" it is a cnitool-compatible client that runs a network configuration
-against a network namespace, the way a container runtime (libcni) does; run through a link named
-bridge, macvlan, dummy or host-local it is that plugin.
+/** Lines of at most `width` characters, each indented by `indent` spaces (the first one too). */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
+}
 
-${USAGE}
+export function help(plugins: readonly string[]): string {
+  const names = plugins.join(', ');
+  return `cni-ts ${CNI_TS_VERSION}: the CNI plugins ${names} in one executable.
+Run as "cni-ts" it is a cnitool-compatible client that runs a network configuration against a
+network namespace, the way a container runtime (libcni) does; run through a link named after one
+of its plugins it is that plugin.
+
+${usage(plugins)}
 Options:
   -i, --ifname NAME  interface name inside the namespace (default: $CNI_IFNAME, else eth0)
   -h, --help         this text
@@ -54,6 +75,7 @@ Example, with conf-examples/10-cni-ts-bridge.conflist copied to /etc/cni/net.d:
   cni-ts check cni-ts-bridge /run/netns/pod1
   cni-ts del cni-ts-bridge /run/netns/pod1
 `;
+}
 
 export function versionText(): string {
   return `cni-ts ${CNI_TS_VERSION}\nCNI spec ${CURRENT_VERSION}; protocol versions ${ALL_VERSIONS.join(', ')}\n`;

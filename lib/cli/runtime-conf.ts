@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { isJsonObject, type JsonObject } from '../../lib/cni/config';
-import type { Env } from '../../lib/cni/plugin';
+import { isJsonObject, type JsonObject } from '../cni/config';
+import type { Env } from '../cni/plugin';
 
 /** What the runtime says about one attachment (libcni's RuntimeConf). */
 export interface RuntimeConf {

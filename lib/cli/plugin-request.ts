@@ -1,5 +1,5 @@
-import type { JsonObject } from '../../lib/cni/config';
-import type { Env } from '../../lib/cni/plugin';
+import type { JsonObject } from '../cni/config';
+import type { Env } from '../cni/plugin';
 import { canonicalJson, type NetworkList, type PluginConf } from './network-list';
 import { runtimeConfigFor, type RuntimeConf } from './runtime-conf';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import type { Env } from '../../lib/cni/plugin';
+import type { Env } from '../cni/plugin';
 
 // The node's pod subnet, for `cni-ts install --pod-cidr-from-node`. The downward API gives a pod
 // its node's name but not the Node's spec.podCIDR (assigned by kube-controller-manager with

@@ -1,4 +1,4 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
+import { CniError, ErrCode } from '../cni/errors';
 
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

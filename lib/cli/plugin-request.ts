@@ -2,6 +2,7 @@ import type { JsonObject } from '../cni/config';
 import type { Env } from '../cni/plugin';
 import { canonicalJson, type NetworkList, type PluginConf } from './network-list';
 import { runtimeConfigFor, type RuntimeConf } from './runtime-conf';
+import { GC_ATTACHMENT_KEYS } from '../cni/gc-attachments';
 
 export type Verb = 'ADD' | 'CHECK' | 'DEL' | 'GC' | 'STATUS';
 
@@ -24,9 +25,8 @@ export function pluginStdin(
   const conf: JsonObject = { ...plugin.conf, name: list.name, cniVersion: list.cniVersion };
   if (extra.prevResult) conf.prevResult = extra.prevResult;
   if (extra.validAttachments) {
-    conf['cni.dev/valid-attachments'] = extra.validAttachments;
-    // The 1.1.0 spec text named the key cni.dev/attachments (cni#1101); libcni sends both.
-    conf['cni.dev/attachments'] = extra.validAttachments;
+    // Under both keys, as libcni sends it (see GC_ATTACHMENT_KEYS).
+    for (const key of GC_ATTACHMENT_KEYS) conf[key] = extra.validAttachments;
   }
   const rc = extra.rt && runtimeConfigFor(plugin.capabilities, extra.rt.capabilityArgs);
   if (rc) conf.runtimeConfig = rc;

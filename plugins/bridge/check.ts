@@ -1,5 +1,5 @@
 import type { Interface, Result } from '../../lib/cni/result';
-import { seenState, validateExpectedAddresses, validateExpectedRoutes } from '../../lib/ifconfig/validate';
+import { seenState, validateExpectedAddresses, validateExpectedRoutes } from '../../lib/kit/validate';
 import type { Link, LinkSnapshot, Netns } from '../../lib/net';
 import type { BridgeConf } from './config';
 

@@ -2,10 +2,10 @@ import { parseCniArgs } from '../../lib/cni/args';
 import { ConfigReader } from '../../lib/cni/config';
 import { invalidConfig } from '../../lib/cni/errors';
 import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
-import { pickMac } from '../../lib/ifconfig/mac';
+import { pickMac } from '../../lib/kit/mac';
 import type { Request } from '../../lib/cni/plugin';
 import { isIfName } from '../../lib/net';
-import type { MasqBackend } from '../../lib/net/masq';
+import type { MasqBackend } from '../../lib/netfilter/masquerade';
 
 export const DEFAULT_BRIDGE = 'cni0';
 const MAX_VLAN = 4094;

@@ -1,8 +1,8 @@
 import type { Result } from '../../lib/cni/result';
-import { configureIface } from '../../lib/ifconfig/configure-iface';
+import { configureIface } from '../../lib/kit/configure-iface';
 import type { Netns } from '../../lib/net';
 import type { BridgeConf } from './config';
-import { stepFailed } from './errors';
+import { stepFailed } from '../../lib/kit/errors';
 
 /**
  * L3: the container interface's sysctls (DAD off unless enabledad, gratuitous ARP on), its

@@ -2,7 +2,7 @@ import type { Interface } from '../../lib/cni/result';
 import { readSysctl, type Address, type Batch, type Netns } from '../../lib/net';
 import { randomMac } from '../../lib/net/mac-address';
 import { vlanGatewayName, type BridgeConf } from './config';
-import { stepFailed } from './errors';
+import { stepFailed } from '../../lib/kit/errors';
 import { planGatewayAddress, type GatewayAddress } from './gateways';
 import { randomVethName, setPortVlans, type BridgeState } from './host-side';
 

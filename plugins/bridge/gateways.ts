@@ -1,6 +1,6 @@
 import type { Result } from '../../lib/cni/result';
 import { Cidr, Ip, type IpFamily } from '../../lib/ip';
-import type { MasqAddress } from '../../lib/net/masq';
+import type { MasqAddress } from '../../lib/netfilter/masquerade';
 import type { BridgeConf } from './config';
 
 /** Index of the container interface in the result: bridge, host veth, container veth. */

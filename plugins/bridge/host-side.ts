@@ -4,7 +4,7 @@ import { isNetError, type Address, type Batch, type Link, type Netns } from '../
 import { readPortVlans } from '../../lib/net/bridge-vlans';
 import { randomMac } from '../../lib/net/mac-address';
 import type { BridgeConf } from './config';
-import { stepFailed } from './errors';
+import { stepFailed } from '../../lib/kit/errors';
 
 /** The bridge as found before ADD changes anything (undefined: it does not exist yet). */
 export interface BridgeState {

@@ -1,19 +1,19 @@
 import { CniError, ErrCode } from '../../lib/cni/errors';
+import { parseGcAttachments } from '../../lib/cni/gc-attachments';
 import { delegate } from '../../lib/cni/invoke';
 import { ipamAdd } from '../../lib/cni/ipam';
 import type { Plugin, Request } from '../../lib/cni/plugin';
 import { formatResult, type Result } from '../../lib/cni/result';
 import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
-import { deleteContainerLink } from '../../lib/ifconfig/container-link';
+import { deleteContainerLink } from '../../lib/kit/container-link';
 import { Netns } from '../../lib/net';
-import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/net/masq';
-import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/net/spoofcheck';
-import { parseLiveAttachments } from './attachments';
+import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/netfilter/masquerade';
+import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/netfilter/spoofcheck';
 import { checkAddressesAndRoutes, checkBridge, checkContainerLink, checkHostVeth } from './check';
 import { parseBridgeConf, type BridgeConf } from './config';
 import { bringUpContainer, configureContainer } from './container-side';
-import { stepFailed } from './errors';
+import { stepFailed } from '../../lib/kit/errors';
 import { ensureVlanGateways, planGatewaySteps } from './gateway-device';
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type HostSide } from './host-side';
@@ -164,7 +164,7 @@ async function cmdStatus(req: Request): Promise<void> {
 async function cmdGc(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
   if (!conf.isLayer3) return;
-  const live = parseLiveAttachments(req.conf);
+  const live = parseGcAttachments(req.conf, 'bridge');
   await delegate('GC', conf.net.ipamType, req);
   await gcMasquerade(conf.net.name, live).catch((e: unknown) => {
     throw stepFailed('remove stale masquerade rules', e);

@@ -1,6 +1,6 @@
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import type { Request } from '../../lib/cni/plugin';
-import { findContainerInterface, seenState, validateContainerLink, validateExpectedAddresses } from '../../lib/ifconfig/validate';
+import { findContainerInterface, seenState, validateContainerLink, validateExpectedAddresses } from '../../lib/kit/validate';
 import type { Netns } from '../../lib/net';
 import type { DummyConf } from './config';
 

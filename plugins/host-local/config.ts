@@ -5,8 +5,8 @@ import type { Request } from '../../lib/cni/plugin';
 import type { Route } from '../../lib/cni/result';
 import { versionAtLeast } from '../../lib/cni/version';
 import { Cidr, Ip } from '../../lib/ip';
-import { canonicalRange, type Range } from './range';
-import { makeRangeSet, setsOverlap, type RangeSet } from './range-set';
+import { canonicalRange, type Range } from './allocator/range';
+import { makeRangeSet, setsOverlap, type RangeSet } from './allocator/range-set';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 

@@ -3,13 +3,13 @@ import type { Plugin, Request } from '../../lib/cni/plugin';
 import type { Result } from '../../lib/cni/result';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { formatIpPrefix } from '../../lib/ip';
-import { allocate } from './allocator';
+import { allocate } from './allocator/allocator';
 import { parseConfig, type HostLocalConfig } from './config';
-import { DiskStore } from './disk-store';
+import { DiskStore } from './store/disk-store';
 import { parseValidAttachments, isValid } from './gc';
 import { readResolvConf } from './resolv-conf';
 import { checkReady } from './status';
-import type { AttachmentKey } from './store';
+import type { AttachmentKey } from './store/store';
 
 function attachment(req: Request): AttachmentKey {
   return { containerId: req.containerId, ifName: req.ifName };

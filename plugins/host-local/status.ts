@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import type { HostLocalConfig } from './config';
-import { reservedIps } from './disk-store';
-import { findFlock } from './lock';
-import { rangeFor, rangeSetText, setCapacity, type RangeSet } from './range-set';
-import { ensureStateDir, networkDir } from './state-dir';
+import { reservedIps } from './store/disk-store';
+import { findFlock } from './store/lock';
+import { rangeFor, rangeSetText, setCapacity, type RangeSet } from './allocator/range-set';
+import { ensureStateDir, networkDir } from './store/state-dir';
 
 function notAvailable(msg: string): CniError {
   return new CniError(ErrCode.PluginNotAvailable, `host-local: ${msg}`);

@@ -6,7 +6,7 @@ import {
   validateContainerLink,
   validateExpectedAddresses,
   validateExpectedRoutes,
-} from '../../lib/ifconfig/validate';
+} from '../../lib/kit/validate';
 import type { Netns } from '../../lib/net';
 import type { MacvlanConf } from './config';
 

@@ -3,8 +3,9 @@ import { CniError, ErrCode } from '../../lib/cni/errors';
 import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
 import type { Request } from '../../lib/cni/plugin';
 import { familyOf } from '../../lib/cni/version';
-import { pickMac } from '../../lib/ifconfig/mac';
+import { pickMac } from '../../lib/kit/mac';
 import { isIfName } from '../../lib/net';
+import type { MasterConf } from '../../lib/kit/master';
 
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
@@ -12,7 +13,7 @@ export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 const UINT32_MAX = 4294967295;
 
 /** A macvlan config, validated; the kernel-dependent parts (default master, MTU limit) come later. */
-export interface MacvlanConf {
+export interface MacvlanConf extends MasterConf {
   net: NetConf;
   /** Undefined: the interface of the first default route (host, or container with linkInContainer). */
   master?: string;
@@ -82,6 +83,7 @@ export function parseMacvlanConf(req: Request): MacvlanConf {
   checkL2Version(net);
   const top = net.top;
   return {
+    plugin: 'macvlan',
     net,
     master: parseMaster(top),
     mode: parseMode(top.optString('mode'), (got) => top.fail('mode', `must be one of ${MACVLAN_MODES.join(', ')}`, got)),

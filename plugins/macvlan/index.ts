@@ -5,15 +5,15 @@ import type { Plugin, Request } from '../../lib/cni/plugin';
 import type { Result } from '../../lib/cni/result';
 import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
-import { deleteContainerLink, readMac } from '../../lib/ifconfig/container-link';
-import { configureIface } from '../../lib/ifconfig/configure-iface';
-import { withKernelErrors } from '../../lib/ifconfig/errors';
+import { deleteContainerLink, readMac } from '../../lib/kit/container-link';
+import { configureIface } from '../../lib/kit/configure-iface';
+import { withKernelErrors } from '../../lib/kit/errors';
+import { masterReady, resolveMaster, type Master } from '../../lib/kit/master';
+import { ContainerLink, temporaryName } from '../../lib/kit/temporary-link';
 import { currentNs, isNetError, nsAt, type Batch, type Netns } from '../../lib/net';
 import { randomMac } from '../../lib/net/mac-address';
 import { parseMacvlanConf, type MacvlanConf } from './config';
 import { validateMacvlanAttachment } from './check';
-import { ContainerLink, temporaryName } from './container-link';
-import { masterReady, resolveMaster, type Master } from './master';
 
 /**
  * The macvlan is created on its master directly in the container namespace, but under a

@@ -1,5 +1,5 @@
 import { GO_BIN, NOTHING_LEFT, requireBinaries, Sandbox, type Json } from '../netns/bridge/harness';
-import { masqChainName } from '../../lib/net/masq-naming';
+import { masqChainName } from '../../lib/netfilter/masq-naming';
 
 // bridge options that need bridge VLAN filtering (vlan, vlanTrunk, preserveDefaultVlan), which
 // this machine's kernel lacks: run by scripts/kernel-test.sh inside user-mode-linux, with the

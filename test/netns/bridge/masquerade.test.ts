@@ -1,4 +1,4 @@
-import { masqChainName, nftMasqComment } from '../../../lib/net/masq-naming';
+import { masqChainName, nftMasqComment } from '../../../lib/netfilter/masq-naming';
 import { NOTHING_LEFT, requireBinaries, Sandbox } from './harness';
 
 let s: Sandbox;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { lockFile } from '../../../plugins/host-local/lock';
+import { lockFile } from '../../../plugins/host-local/store/lock';
 import { flockWaiters, until } from '../../helpers/proc-locks';
 import { addressesOf, GO_HOST_LOCAL, cni, lease, leases, netConf, ok, requireBinary, requireGoPlugin, stateNames, tempDataDir } from './harness';
 

@@ -1,6 +1,6 @@
 import { CniError, ErrCode } from '../../../lib/cni/errors';
 import { Ip } from '../../../lib/ip';
-import { allocate } from '../../../plugins/host-local/allocator';
+import { allocate } from '../../../plugins/host-local/allocator/allocator';
 import { MemoryStore } from './memory-store';
 import { set } from './sets';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ip } from '../../../lib/ip';
-import { DiskStore } from '../../../plugins/host-local/disk-store';
+import { DiskStore } from '../../../plugins/host-local/store/disk-store';
 
 // The index is a cache: these tests check that it spares the full scan when it may, and that
 // nothing it could get wrong changes an answer.

@@ -1,6 +1,6 @@
 import { CniError, ErrCode } from '../../../lib/cni/errors';
 import { parseConfig } from '../../../plugins/host-local/config';
-import { rangeSetText } from '../../../plugins/host-local/range-set';
+import { rangeSetText } from '../../../plugins/host-local/allocator/range-set';
 import { request } from '../../helpers/fake-request';
 
 const v4 = { type: 'host-local', ranges: [[{ subnet: '10.1.0.0/24' }]] };

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ip } from '../../../lib/ip';
-import { DiskStore, ipOfName } from '../../../plugins/host-local/disk-store';
-import { networkDir } from '../../../plugins/host-local/state-dir';
+import { DiskStore, ipOfName } from '../../../plugins/host-local/store/disk-store';
+import { networkDir } from '../../../plugins/host-local/store/state-dir';
 import { flockWaiters, until } from '../../helpers/proc-locks';
 
 const key = { containerId: 'ctr1', ifName: 'eth0' };

@@ -1,5 +1,5 @@
 import { Ip } from '../../../lib/ip';
-import { holds, holdsLegacy, type AttachmentKey, type Reservation, type Store } from '../../../plugins/host-local/store';
+import { holds, holdsLegacy, type AttachmentKey, type Reservation, type Store } from '../../../plugins/host-local/store/store';
 
 /** The Store contract in memory, for allocator tests: reservations keyed by the address text. */
 export class MemoryStore implements Store {

@@ -1,5 +1,5 @@
 import { Ip } from '../../../lib/ip';
-import { roundRobin, setCapacity, setContains } from '../../../plugins/host-local/range-set';
+import { roundRobin, setCapacity, setContains } from '../../../plugins/host-local/allocator/range-set';
 import { set } from './sets';
 
 function order(s: ReturnType<typeof set>, last?: string): string[] {

@@ -1,5 +1,5 @@
-import { canonicalRange, type RangeSpec } from '../../../plugins/host-local/range';
-import { makeRangeSet, type RangeSet } from '../../../plugins/host-local/range-set';
+import { canonicalRange, type RangeSpec } from '../../../plugins/host-local/allocator/range';
+import { makeRangeSet, type RangeSet } from '../../../plugins/host-local/allocator/range-set';
 
 /** A validated range set from subnets ("10.0.0.0/29") or full range specs. */
 export function set(index: number, ...ranges: (string | RangeSpec)[]): RangeSet {

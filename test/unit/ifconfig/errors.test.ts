@@ -1,5 +1,5 @@
 import { CniError } from '../../../lib/cni/errors';
-import { kernelError, withKernelErrors } from '../../../lib/ifconfig/errors';
+import { kernelError, withKernelErrors } from '../../../lib/kit/errors';
 import { NetError, NetValidationError } from '../../../lib/net';
 
 describe('kernel failures as CNI errors', () => {

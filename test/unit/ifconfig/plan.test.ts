@@ -1,5 +1,5 @@
 import type { Result } from '../../../lib/cni/result';
-import { planIface } from '../../../lib/ifconfig/plan';
+import { planIface } from '../../../lib/kit/plan';
 
 const iface = { name: 'eth0', sandbox: '/run/netns/x' };
 

@@ -1,4 +1,4 @@
-import { findContainerInterface, seenState, validateContainerLink, validateExpectedAddresses, validateExpectedRoutes, type SeenRoute } from '../../../lib/ifconfig/validate';
+import { findContainerInterface, seenState, validateContainerLink, validateExpectedAddresses, validateExpectedRoutes, type SeenRoute } from '../../../lib/kit/validate';
 import { Cidr, Ip } from '../../../lib/ip';
 
 const route = (dst: string | undefined, gw?: string, family: 4 | 6 = 4): SeenRoute => ({

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { reasonOf } from './errors';
-import { execFile, type ExecResult } from './exec';
-import { toolPath } from './tools';
+import { reasonOf } from '../net/errors';
+import { execFile, type ExecResult } from '../net/exec';
+import { toolPath } from '../net/tools';
 
 // nft through its JSON interface both ways: `nft -j list …` to read, `nft -j -f -` to change.
 // JSON rather than the text syntax because names and comments then need no quoting rules

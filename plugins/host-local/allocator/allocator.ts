@@ -1,8 +1,8 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
-import type { Ip } from '../../lib/ip';
+import { CniError, ErrCode } from '../../../lib/cni/errors';
+import type { Ip } from '../../../lib/ip';
 import type { Range } from './range';
 import { rangeFor, rangeSetText, roundRobin, setContains, type RangeSet } from './range-set';
-import type { AttachmentKey, Store } from './store';
+import type { AttachmentKey, Store } from '../store/store';
 
 export interface Allocation {
   ip: Ip;

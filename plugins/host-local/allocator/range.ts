@@ -1,5 +1,5 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
-import { Cidr, Ip, ipInRange } from '../../lib/ip';
+import { CniError, ErrCode } from '../../../lib/cni/errors';
+import { Cidr, Ip, ipInRange } from '../../../lib/ip';
 
 /** One pool of a range set: [start, end] inside `subnet`, with the gateway handed out alongside. */
 export interface Range {

@@ -1,4 +1,4 @@
-import type { Ip } from '../../lib/ip';
+import type { Ip } from '../../../lib/ip';
 
 /** Who holds an address: the (container, interface) pair of the CNI attachment. */
 export interface AttachmentKey {

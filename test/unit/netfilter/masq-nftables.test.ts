@@ -1,6 +1,6 @@
-import { missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown } from '../../../lib/net/masq-nftables';
-import type { MasqAddress, MasqOwner } from '../../../lib/net/masq-types';
-import type { NftCommand, NftListing, NftRule } from '../../../lib/net/nft';
+import { missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown } from '../../../lib/netfilter/masq-nftables';
+import type { MasqAddress, MasqOwner } from '../../../lib/netfilter/masq-types';
+import type { NftCommand, NftListing, NftRule } from '../../../lib/netfilter/nft';
 
 // A model of the kernel's table: applies add/flush/delete commands the way one nft transaction
 // would (adds get fresh handles; deleting a missing handle fails the whole transaction).

@@ -1,5 +1,5 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
-import type { Ip, IpFamily } from '../../lib/ip';
+import { CniError, ErrCode } from '../../../lib/cni/errors';
+import type { Ip, IpFamily } from '../../../lib/ip';
 import { rangeContains, rangesOverlap, rangeText, type Range } from './range';
 
 /**

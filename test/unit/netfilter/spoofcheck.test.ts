@@ -1,5 +1,5 @@
-import { planSpoofCheckSetup, planSpoofCheckTeardown, spoofCheckId } from '../../../lib/net/spoofcheck';
-import type { NftRule } from '../../../lib/net/nft';
+import { planSpoofCheckSetup, planSpoofCheckTeardown, spoofCheckId } from '../../../lib/netfilter/spoofcheck';
+import type { NftRule } from '../../../lib/netfilter/nft';
 
 describe('mac spoof check (nftables, bridge nat)', () => {
   const id = spoofCheckId('ctr1', 'eth0');

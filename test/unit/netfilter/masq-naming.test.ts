@@ -1,4 +1,4 @@
-import { goQuote, masqChainName, masqComment, nftInstanceHash, nftMasqComment, nftNetworkHash } from '../../../lib/net/masq-naming';
+import { goQuote, masqChainName, masqComment, nftInstanceHash, nftMasqComment, nftNetworkHash } from '../../../lib/netfilter/masq-naming';
 
 // Expected values are the ones the Go reference plugins produce (their own test vectors), so a
 // mismatch here means rules written by one implementation would be invisible to the other.

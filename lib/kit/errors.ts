@@ -1,5 +1,18 @@
+// The one error idiom of the plugins: a handler wrapped by withKernelErrors, and stepFailed for
+// a step that should say what it was doing. Everything else thrown is already a CniError.
 import { CniError, ErrCode } from '../cni/errors';
 import { NetError, NetValidationError } from '../net';
+
+/**
+ * An ADD/DEL/CHECK step that failed, saying which step and on what: "failed to set up veth pair
+ * for eth0: create veth vethd1e2f3a4 with peer eth0 in /run/netns/x: File exists". CNI errors
+ * (an IPAM plugin's, with its own code) pass through unchanged.
+ */
+export function stepFailed(what: string, cause: unknown): CniError {
+  if (cause instanceof CniError) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new CniError(ErrCode.Internal, `failed to ${what}: ${why}`);
+}
 
 /**
  * A kernel-layer failure as the CNI error a runtime shows: NetError already says which step

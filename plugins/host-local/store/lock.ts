@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CniError, ErrCode } from '../../lib/cni/errors';
+import { CniError, ErrCode } from '../../../lib/cni/errors';
 
 // Only system directories: a runtime's PATH may contain relative entries, and the helper runs
 // as root.

@@ -1,8 +1,16 @@
-import { CniError, ErrCode } from '../../lib/cni/errors';
-import { currentNs, type Netns } from '../../lib/net';
-import type { MacvlanConf } from './config';
+import { CniError, ErrCode } from '../cni/errors';
+import { currentNs, type Netns } from '../net';
 
-/** The parent link the macvlan hangs off, and the namespace it lives in. */
+/** What a link that hangs off a parent (macvlan, ipvlan) configures about it. */
+export interface MasterConf {
+  /** The plugin, for messages. */
+  plugin: string;
+  master?: string;
+  linkInContainer: boolean;
+  mtu: number;
+}
+
+/** The parent link the new link hangs off, and the namespace it lives in. */
 export interface Master {
   name: string;
   mtu: number;
@@ -14,23 +22,23 @@ export interface Master {
  * route; in the host namespace, or with linkInContainer in the container's. The link must
  * exist, and the macvlan's MTU may not exceed its own.
  */
-export async function resolveMaster(conf: MacvlanConf, host: Netns, container: Netns): Promise<Master> {
+export async function resolveMaster(conf: MasterConf, host: Netns, container: Netns): Promise<Master> {
   const ns = conf.linkInContainer ? container : host;
   const place = conf.linkInContainer ? `the container namespace ${container.toString()}` : 'the host namespace';
   const name = conf.master ?? (await ns.defaultRouteInterface());
   if (name === undefined) {
     throw new CniError(
       ErrCode.InvalidNetworkConfig,
-      `macvlan: no 'master' configured and no default route in ${place} to take it from; set "master" to the parent interface`,
+      `${conf.plugin}: no 'master' configured and no default route in ${place} to take it from; set "master" to the parent interface`,
     );
   }
   const link = await ns.link(name);
   if (!link) {
     const how = conf.master === undefined ? ' (the interface of the default route)' : '';
-    throw new CniError(ErrCode.InvalidNetworkConfig, `macvlan: master "${name}"${how} not found in ${place}`);
+    throw new CniError(ErrCode.InvalidNetworkConfig, `${conf.plugin}: master "${name}"${how} not found in ${place}`);
   }
   if (conf.mtu > link.mtu) {
-    throw new CniError(ErrCode.InvalidNetworkConfig, `macvlan: invalid MTU ${conf.mtu}, must be [0, master MTU(${link.mtu})] (master "${name}")`);
+    throw new CniError(ErrCode.InvalidNetworkConfig, `${conf.plugin}: invalid MTU ${conf.mtu}, must be [0, master MTU(${link.mtu})] (master "${name}")`);
   }
   return { name, mtu: link.mtu, ns };
 }
@@ -39,7 +47,7 @@ export async function resolveMaster(conf: MacvlanConf, host: Netns, container: N
  * STATUS: an ADD needs its master. With linkInContainer the master appears only with the
  * container, so there is nothing to look at yet.
  */
-export async function masterReady(conf: MacvlanConf): Promise<void> {
+export async function masterReady(conf: MasterConf): Promise<void> {
   if (conf.linkInContainer) return;
   try {
     await resolveMaster(conf, currentNs(), currentNs());

@@ -1,16 +1,18 @@
 import crypto from 'node:crypto';
-import { NetError, type Batch, type Netns } from '../../lib/net';
+import { NetError, type Batch, type Netns } from '../net';
 
 /**
- * The temporary name of an attachment's macvlan: derived from the container id and interface
- * name, so a DEL after an ADD killed before the rename finds and removes it.
+ * The temporary name of an attachment's new link (a link created from the host side straight
+ * into the container cannot take its final name there: kernels before 6.x check names against
+ * the namespace it is created from): derived from the container id and interface name, so a DEL
+ * after an ADD killed before the rename finds and removes it.
  */
 export function temporaryName(containerId: string, ifName: string): string {
   return `mvtmp${crypto.createHash('sha256').update(`${containerId}\0${ifName}`).digest('hex').slice(0, 8)}`;
 }
 
 /**
- * The new macvlan inside the container: born under its temporary name, renamed to its final
+ * The new link inside the container: born under its temporary name, renamed to its final
  * one as the first step of the batch that configures it (one process in the container
  * namespace for both). Knows which name it has, so a rollback deletes exactly this link and
  * never one that already had the final name.

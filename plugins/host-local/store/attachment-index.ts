@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Ip } from '../../lib/ip';
+import { Ip } from '../../../lib/ip';
 import { networkDir } from './state-dir';
 import { holds, holdsLegacy, type AttachmentKey, type Reservation } from './store';
 

@@ -1,9 +1,9 @@
 import { parseIptablesSave, restoreLine, ruleOption, ruleTarget, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { masqChainName, masqComment } from './masq-naming';
 import type { LiveAttachment, MasqAddress, MasqOwner } from './masq-types';
-import { reasonOf } from './errors';
-import { execFile } from './exec';
-import { toolPath } from './tools';
+import { reasonOf } from '../net/errors';
+import { execFile } from '../net/exec';
+import { toolPath } from '../net/tools';
 
 // iptables masquerade in the Go plugin's layout: per attachment a nat chain CNI-<hash> holding
 // "to my subnet: ACCEPT" and "not multicast: MASQUERADE", entered from POSTROUTING for packets

@@ -1,7 +1,7 @@
-import { parseIptablesSave, splitRestoreWords, restoreLine, type SavedTable } from '../../../lib/net/iptables-save';
-import { missingMasqRules, planChainRemoval, planMasqSetup, planMasqTeardown, staleMasqChains } from '../../../lib/net/masq-iptables';
-import { masqChainName } from '../../../lib/net/masq-naming';
-import type { MasqAddress } from '../../../lib/net/masq-types';
+import { parseIptablesSave, splitRestoreWords, restoreLine, type SavedTable } from '../../../lib/netfilter/iptables-save';
+import { missingMasqRules, planChainRemoval, planMasqSetup, planMasqTeardown, staleMasqChains } from '../../../lib/netfilter/masq-iptables';
+import { masqChainName } from '../../../lib/netfilter/masq-naming';
+import type { MasqAddress } from '../../../lib/netfilter/masq-types';
 
 // A saved nat table as iptables-save prints it after the Go bridge plugin's ADD of container
 // "ctr1" on network "mynet" (10.1.0.2/24), plus unrelated rules that must never be touched.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CniError } from '../../lib/cni/errors';
-import { Ip } from '../../lib/ip';
+import { CniError } from '../../../lib/cni/errors';
+import { Ip } from '../../../lib/ip';
 import { AttachmentIndex, indexFiles } from './attachment-index';
 import { lockFile, type HeldLock } from './lock';
 import { createExclusive, createTemp, ensureStateDir, ioError, networkDir, readStateFile, removeName, replaceFile } from './state-dir';

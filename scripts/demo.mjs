@@ -45,7 +45,9 @@ function mustRun(what, cmd, args, opts) {
   const r = run(cmd, args, opts);
   if (r.status !== 0) {
     const out = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim();
-    throw new DemoError(`${what} failed (exit status ${r.status}):\n    $ ${[cmd, ...args].join(' ')}${out ? `\n${out.replace(/^/gm, '    ')}` : ''}`);
+    throw new DemoError(
+      `${what} failed (exit status ${r.status}):\n    $ ${[cmd, ...args].join(' ')}${out ? `\n${out.replace(/^/gm, '    ')}` : ''}`,
+    );
   }
   return r.stdout;
 }
@@ -93,7 +95,8 @@ function needsBuild() {
 }
 
 function build() {
-  if (!fs.existsSync(path.join(root, 'scripts', 'build.mjs'))) throw new DemoError('dist/bin is missing and scripts/build.mjs does not exist');
+  if (!fs.existsSync(path.join(root, 'scripts', 'build.mjs')))
+    throw new DemoError('dist/bin is missing and scripts/build.mjs does not exist');
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new DemoError(`the build failed (exit status ${r.status}); see its output above`);
 }
@@ -135,7 +138,9 @@ function leftovers(nodeNs, pods, dataDir, network, cacheDir) {
   const veths = ipJson(nodeNs, ['link', 'show', 'type', 'veth']).map((l) => l.ifname);
   if (veths.length) found.push(`veth in the node namespace: ${veths.join(', ')}`);
   for (const { label, ns } of pods) {
-    const links = ipJson(ns, ['link', 'show']).map((l) => l.ifname).filter((n) => n !== 'lo');
+    const links = ipJson(ns, ['link', 'show'])
+      .map((l) => l.ifname)
+      .filter((n) => n !== 'lo');
     if (links.length) found.push(`${label} still has ${links.join(', ')}`);
   }
   for (const tool of ['iptables', 'ip6tables']) {
@@ -195,7 +200,11 @@ function main() {
 
   const suffix = `${process.pid.toString(36)}${crypto.randomBytes(2).toString('hex')}`;
   const nodeNs = `cnits-demo-node-${suffix}`;
-  const pods = [1, 2].map((i) => ({ label: `pod${i}`, ns: `cnits-demo-pod${i}-${suffix}`, path: `/run/netns/cnits-demo-pod${i}-${suffix}` }));
+  const pods = [1, 2].map((i) => ({
+    label: `pod${i}`,
+    ns: `cnits-demo-pod${i}-${suffix}`,
+    path: `/run/netns/cnits-demo-pod${i}-${suffix}`,
+  }));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-demo-'));
   cleanups.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const netconfDir = path.join(tmp, 'net.d');
@@ -216,9 +225,14 @@ function main() {
   delete env.CNI_IFNAME;
   delete env.CNI_ARGS;
   delete env.CAP_ARGS;
-  const cniTs = (cmd, pod) => mustRun(`cni-ts ${cmd} ${network} ${pod.path}`, 'ip', ['netns', 'exec', nodeNs, cli, cmd, network, pod.path], { env });
+  const cniTs = (cmd, pod) =>
+    mustRun(`cni-ts ${cmd} ${network} ${pod.path}`, 'ip', ['netns', 'exec', nodeNs, cli, cmd, network, pod.path], { env });
 
-  step(3, total, `attaching: ip netns exec ${nodeNs} dist/bin/cni-ts add ${network} /run/netns/<pod>${cniPath === BIN_DIR ? '' : ` (plugins from ${cniPath})`}`);
+  step(
+    3,
+    total,
+    `attaching: ip netns exec ${nodeNs} dist/bin/cni-ts add ${network} /run/netns/<pod>${cniPath === BIN_DIR ? '' : ` (plugins from ${cniPath})`}`,
+  );
   const attached = [];
   for (const pod of pods) {
     const result = JSON.parse(cniTs('add', pod));

@@ -61,7 +61,8 @@ function sharedLibraries(binary) {
 function stageContext(binary, context) {
   const rootfs = path.join(context, 'rootfs');
   for (const lib of sharedLibraries(binary)) {
-    if (!/^\/(lib64|lib\/x86_64-linux-gnu)\/[^/]+$/.test(lib)) throw new ImageError(`${lib}: not in /lib64 or /lib/x86_64-linux-gnu; extend deploy/Containerfile`);
+    if (!/^\/(lib64|lib\/x86_64-linux-gnu)\/[^/]+$/.test(lib))
+      throw new ImageError(`${lib}: not in /lib64 or /lib/x86_64-linux-gnu; extend deploy/Containerfile`);
     const dest = path.join(rootfs, lib);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(fs.realpathSync(lib), dest);
@@ -80,7 +81,11 @@ const PRIVATE_SHM = ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -
 
 function podman(storageRoot, args) {
   try {
-    return execFileSync('unshare', [...PRIVATE_SHM, ...args], { env: podmanEnv(storageRoot), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('unshare', [...PRIVATE_SHM, ...args], {
+      env: podmanEnv(storageRoot),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     if (e.status === 127) throw new ImageError('podman not found (apt-get install podman runc)');
     throw new ImageError(`podman ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
@@ -102,7 +107,18 @@ function main() {
     stageContext(binary, context);
     // --network none: building FROM scratch with COPY only runs nothing and needs no network;
     // --pull never: no registry is ever asked.
-    podman(storageRoot, ['build', '--network', 'none', '--pull=never', '--layers=false', '-f', path.join(context, 'Containerfile'), '-t', tag, context]);
+    podman(storageRoot, [
+      'build',
+      '--network',
+      'none',
+      '--pull=never',
+      '--layers=false',
+      '-f',
+      path.join(context, 'Containerfile'),
+      '-t',
+      tag,
+      context,
+    ]);
   } finally {
     fs.rmSync(context, { recursive: true, force: true });
   }

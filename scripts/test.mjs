@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The project's one test command (`npm test`): type check, build, the unit, namespace and podman
+// The project's one test command (`npm test`): type check, lint, format check, build, the unit, namespace and podman
 // suites on this kernel, then the full-kernel suite inside user-mode-linux. Prints per-stage results
 // and a final plain "N passed, N failed" line that CI reads. Exit status 0 only if all passed.
 import { spawnSync } from 'node:child_process';
@@ -61,19 +61,36 @@ function suite(name, cmd, args, jsonFile) {
 
 const jest = path.join(root, 'node_modules', '.bin', 'jest');
 step('typecheck (tsc --noEmit)', path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', '.']);
+// The layering rules of DESIGN.md are lint rules (eslint.config.mjs).
+step('lint (eslint)', path.join(root, 'node_modules', '.bin', 'eslint'), ['--max-warnings=0', '.']);
+step('format (prettier --check)', path.join(root, 'node_modules', '.bin', 'prettier'), ['--check', '--log-level=warn', '.']);
 const built = step('build (npm run build)', 'npm', ['run', '--silent', 'build']);
 const unitJson = path.join(results, 'unit.json');
 suite('unit', jest, ['--selectProjects', 'unit', '--json', `--outputFile=${unitJson}`], unitJson);
 if (built) {
   const netnsJson = path.join(results, 'netns.json');
-  suite('netns (real kernel, throwaway namespaces)', jest, ['--selectProjects', 'netns', '--runInBand', '--json', `--outputFile=${netnsJson}`], netnsJson);
+  suite(
+    'netns (real kernel, throwaway namespaces)',
+    jest,
+    ['--selectProjects', 'netns', '--runInBand', '--json', `--outputFile=${netnsJson}`],
+    netnsJson,
+  );
   const e2eJson = path.join(results, 'e2e.json');
   suite('e2e (podman)', jest, ['--selectProjects', 'e2e', '--runInBand', '--json', `--outputFile=${e2eJson}`], e2eJson);
   const kernelJson = path.join(results, 'kernel.json');
   suite(
     'kernel (user-mode-linux)',
     'bash',
-    [path.join(root, 'scripts', 'kernel-test.sh'), 'node', jest, '--selectProjects', 'kernel', '--runInBand', '--json', `--outputFile=${kernelJson}`],
+    [
+      path.join(root, 'scripts', 'kernel-test.sh'),
+      'node',
+      jest,
+      '--selectProjects',
+      'kernel',
+      '--runInBand',
+      '--json',
+      `--outputFile=${kernelJson}`,
+    ],
     kernelJson,
   );
 } else {

@@ -52,16 +52,21 @@ async function execute(inv: Extract<Invocation, { kind: 'run' }>, env: Env, io: 
       return delNetworkList(ctx, list, rt());
     case 'status':
       if ((await statusNetworkList(ctx, list)) === 'unsupported') {
-        io.stderr(`cni-ts: network "${list.name}" is cniVersion ${list.cniVersion || '0.1.0'}; STATUS needs 1.1.0 or later: nothing asked\n`);
+        io.stderr(
+          `cni-ts: network "${list.name}" is cniVersion ${list.cniVersion || '0.1.0'}; STATUS needs 1.1.0 or later: nothing asked\n`,
+        );
       }
       return;
     case 'gc': {
       // Without a runtime to ask, an attachment is valid while its network namespace exists.
       const report = await gcNetworkList(ctx, list, (a) => a.netns !== '' && ['ok', 'own'].includes(netnsState(a.netns)));
       if (report.disabled) io.stderr(`cni-ts: network "${list.name}" sets disableGC: nothing collected\n`);
-      for (const a of report.removed) io.stderr(`cni-ts: removed stale attachment ${a.containerId} ${a.ifName} (namespace ${a.netns || '(none)'} is gone)\n`);
+      for (const a of report.removed)
+        io.stderr(`cni-ts: removed stale attachment ${a.containerId} ${a.ifName} (namespace ${a.netns || '(none)'} is gone)\n`);
       if (!report.disabled && !report.pluginsCalled) {
-        io.stderr(`cni-ts: network "${list.name}" is cniVersion ${list.cniVersion || '0.1.0'}; plugin GC needs 1.1.0 or later: only cached attachments were checked\n`);
+        io.stderr(
+          `cni-ts: network "${list.name}" is cniVersion ${list.cniVersion || '0.1.0'}; plugin GC needs 1.1.0 or later: only cached attachments were checked\n`,
+        );
       }
       return;
     }
@@ -77,7 +82,9 @@ export async function runCli(argv: readonly string[], env: Env, plugins: readonl
   try {
     inv = parseArgv(argv);
   } catch (e) {
-    io.stderr(`cni-ts: ${e instanceof UsageError ? e.message : String(e)}\n\n${usage(plugins)}\nRun "cni-ts --help" for the environment variables it reads.\n`);
+    io.stderr(
+      `cni-ts: ${e instanceof UsageError ? e.message : String(e)}\n\n${usage(plugins)}\nRun "cni-ts --help" for the environment variables it reads.\n`,
+    );
     return USAGE_EXIT;
   }
   if (inv.kind === 'help') {
@@ -93,7 +100,13 @@ export async function runCli(argv: readonly string[], env: Env, plugins: readonl
     return 0;
   }
   if (inv.kind === 'install') {
-    return runInstaller(inv.options, env, plugins, (line) => io.stdout(`cni-ts install: ${line}\n`), (line) => io.stderr(`cni-ts install: ${line}\n`));
+    return runInstaller(
+      inv.options,
+      env,
+      plugins,
+      (line) => io.stdout(`cni-ts install: ${line}\n`),
+      (line) => io.stderr(`cni-ts install: ${line}\n`),
+    );
   }
   try {
     await execute(inv, env, io);

@@ -80,7 +80,7 @@ export function sameContent(a: string, b: string): boolean {
   const [fa, fb] = [fs.openSync(a, 'r'), fs.openSync(b, 'r')];
   try {
     const [ba, bb] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
-    for (let pos = 0; pos < sa.size; ) {
+    for (let pos = 0; pos < sa.size;) {
       const n = fs.readSync(fa, ba, 0, ba.length, pos);
       if (n === 0 || fs.readSync(fb, bb, 0, n, pos) !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
       pos += n;
@@ -124,9 +124,9 @@ export function installBinary(source: string, dir: string, plugins: readonly str
   removeStaleTemps(dir, names);
   const binary = path.join(dir, BINARY_NAME);
   if (installedStamp(dir, plugins) && sameContent(source, binary)) return false;
-  const foreign = plugins.map((name) => path.join(dir, name)).filter(
-    (file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source),
-  );
+  const foreign = plugins
+    .map((name) => path.join(dir, name))
+    .filter((file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source));
   for (const file of foreign) keepReplaced(dir, path.basename(file));
   try {
     if (!sameContent(source, binary) || (fs.statSync(binary).mode & 0o777) !== 0o755) {
@@ -146,7 +146,8 @@ export function installBinary(source: string, dir: string, plugins: readonly str
     for (const name of names) fs.rmSync(tempName(dir, name), { force: true });
   }
   fsyncPath(dir);
-  for (const file of foreign) log(`replaced ${file}, which was not cni-ts (kept in ${path.join(dir, REPLACED_DIR)}; uninstall puts it back)`);
+  for (const file of foreign)
+    log(`replaced ${file}, which was not cni-ts (kept in ${path.join(dir, REPLACED_DIR)}; uninstall puts it back)`);
   log(`installed ${binary} and ${plugins.join(', ')} (hard links) in ${dir}`);
   return true;
 }
@@ -184,9 +185,10 @@ export function uninstallBinary(dir: string, plugins: readonly string[], log: Lo
   fs.unlinkSync(binary);
   removed.push(BINARY_NAME);
   fsyncPath(dir);
-  log(`removed ${removed.join(', ')} from ${dir}${restored.length ? `; put back the plugins it had replaced: ${restored.join(', ')}` : ''}`);
+  log(
+    `removed ${removed.join(', ')} from ${dir}${restored.length ? `; put back the plugins it had replaced: ${restored.join(', ')}` : ''}`,
+  );
 }
-
 
 /** Writes `content` to FILE by temp + fsync + rename; returns false when FILE already holds it. */
 export function writeFileAtomic(file: string, content: string, mode = 0o644): boolean {

@@ -86,7 +86,8 @@ function pollOnce(t: Target, stamp: BinaryStamp | null): BinaryStamp | null {
 function describe(e: unknown): string {
   if (e instanceof InstallError || e instanceof TemplateError || e instanceof NodeLookupError) return e.message;
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') return `${err.message} (is the host directory mounted writable, and is the container root?)`;
+  if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS')
+    return `${err.message} (is the host directory mounted writable, and is the container root?)`;
   return err.message ?? String(e);
 }
 

@@ -17,7 +17,8 @@ export interface CliContext {
 /** libcni's wording for a plugin that failed without printing a CNI error object. */
 function unstructuredFailure(o: PluginOutcome): Error {
   const status = `exit status ${o.status}`;
-  if (o.stdout.trim() !== '') return new Error(`netplugin failed but error parsing its diagnostic message ${JSON.stringify(o.stdout.trim())} (${status})`);
+  if (o.stdout.trim() !== '')
+    return new Error(`netplugin failed but error parsing its diagnostic message ${JSON.stringify(o.stdout.trim())} (${status})`);
   if (o.stderr.trim() !== '') return new Error(`netplugin failed: ${JSON.stringify(o.stderr.trim())}: ${status}`);
   return new Error(`netplugin failed with no error message: ${status}`);
 }
@@ -31,7 +32,7 @@ export async function runPlugin(ctx: CliContext, file: string, verb: Verb, stdin
   try {
     outcome = await execPlugin(file, pluginEnv(ctx.env, verb, ctx.cniPath, rt), stdin);
   } catch (e) {
-    throw new Error(`failed to run ${file}: ${(e as Error).message}`);
+    throw new Error(`failed to run ${file}: ${(e as Error).message}`, { cause: e });
   }
   const failed = outcome.status !== 0;
   // A failure without stdout is reported with its stderr text: do not print that twice.
@@ -49,7 +50,7 @@ export function parseAddOutput(stdout: string, configVersion: string): Result {
   try {
     json = JSON.parse(stdout);
   } catch (e) {
-    throw new Error(`failed to unmarshal raw result: ${(e as Error).message}`);
+    throw new Error(`failed to unmarshal raw result: ${(e as Error).message}`, { cause: e });
   }
   return parseResult(json ?? {}, configVersion || IMPLICIT_VERSION);
 }

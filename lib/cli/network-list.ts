@@ -200,7 +200,11 @@ export function canonicalJson(v: unknown): string {
 export function networkListFromSingleConf(file: string): NetworkList {
   const plugin = parsePluginConf(parseJsonObject(readFile(file), `configuration ${file}`), file);
   const version = lookup(plugin.conf, 'cniVersion');
-  const listBytes = canonicalJson({ cniVersion: typeof version === 'string' ? version : '', name: plugin.name ?? '', plugins: [plugin.conf] });
+  const listBytes = canonicalJson({
+    cniVersion: typeof version === 'string' ? version : '',
+    name: plugin.name ?? '',
+    plugins: [plugin.conf],
+  });
   return parseNetworkList(Buffer.from(listBytes), file);
 }
 

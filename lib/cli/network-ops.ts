@@ -132,7 +132,13 @@ export async function gcNetworkList(ctx: CliContext, list: NetworkList, isValid:
       report.kept.push(a);
       continue;
     }
-    const rt: RuntimeConf = { containerId: a.containerId, netns: a.netns, ifName: a.ifName, args: a.args, capabilityArgs: a.capabilityArgs };
+    const rt: RuntimeConf = {
+      containerId: a.containerId,
+      netns: a.netns,
+      ifName: a.ifName,
+      args: a.args,
+      capabilityArgs: a.capabilityArgs,
+    };
     try {
       await delNetworkList(ctx, list, rt);
       report.removed.push(a);

@@ -23,13 +23,17 @@ export type ApiGet = (req: ApiRequest) => Promise<{ status: number; body: string
 
 export const httpsGet: ApiGet = (req) =>
   new Promise((resolve, reject) => {
-    const r = https.get(req.url, { ca: req.ca, headers: { Authorization: `Bearer ${req.token}`, Accept: 'application/json' }, timeout: 10000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
+    const r = https.get(
+      req.url,
+      { ca: req.ca, headers: { Authorization: `Bearer ${req.token}`, Accept: 'application/json' }, timeout: 10000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
     r.on('timeout', () => r.destroy(new Error('no answer within 10 s')));
     r.on('error', reject);
   });

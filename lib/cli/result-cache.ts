@@ -25,7 +25,8 @@ export function cacheFilePath(cacheDir: string, network: string, rt: Pick<Runtim
   }
   // The names come from config files, the environment and the cache itself: none may leave the directory.
   for (const part of [network, rt.containerId, rt.ifName]) {
-    if (part.includes('/') || part.includes('\0') || part === '..') throw new CacheError(`${JSON.stringify(part)} cannot be part of a cache file name`);
+    if (part.includes('/') || part.includes('\0') || part === '..')
+      throw new CacheError(`${JSON.stringify(part)} cannot be part of a cache file name`);
   }
   return path.join(cacheDir, 'results', `${network}-${rt.containerId}-${rt.ifName}`);
 }

@@ -31,7 +31,8 @@ export function parseCniArgsPairs(raw: string): Array<[string, string]> {
   if (raw === '') return [];
   return raw.split(';').map((pair): [string, string] => {
     const kv = pair.split('=');
-    if (kv.length !== 2 || kv[0] === '' || kv[1] === '') throw new InputError(`invalid CNI_ARGS pair "${pair}" (expected KEY=VALUE;KEY2=VALUE2)`);
+    if (kv.length !== 2 || kv[0] === '' || kv[1] === '')
+      throw new InputError(`invalid CNI_ARGS pair "${pair}" (expected KEY=VALUE;KEY2=VALUE2)`);
     return [kv[0], kv[1]];
   });
 }

@@ -20,7 +20,9 @@ export function templateVariables(text: string): string[] {
 export function renderTemplate(text: string, env: Readonly<Record<string, string | undefined>>): string {
   const missing = templateVariables(text).filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new TemplateError(`the config refers to ${missing.map((n) => `\${${n}}`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set in the environment`);
+    throw new TemplateError(
+      `the config refers to ${missing.map((n) => `\${${n}}`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set in the environment`,
+    );
   }
   return text.replace(PLACEHOLDER, (_, name: string) => JSON.stringify(env[name]).slice(1, -1));
 }

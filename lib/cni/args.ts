@@ -38,5 +38,8 @@ function parseArgBool(value: string, pair: string): boolean {
   const v = value.toLowerCase();
   if (v === '1' || v === 'true') return true;
   if (v === '0' || v === 'false') return false;
-  throw new CniError(ErrCode.InvalidEnvironmentVariables, `CNI_ARGS: error parsing value of pair "${pair}": boolean must be 1, 0, true or false`);
+  throw new CniError(
+    ErrCode.InvalidEnvironmentVariables,
+    `CNI_ARGS: error parsing value of pair "${pair}": boolean must be 1, 0, true or false`,
+  );
 }

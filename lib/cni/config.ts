@@ -79,7 +79,12 @@ export class ConfigReader {
     if (typeof v !== 'number' || !Number.isInteger(v)) throw this.fail(key, 'must be an integer', v);
     const { min, max } = range ?? {};
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
-      const req = min !== undefined && max !== undefined ? `must be ${min}-${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`;
+      const req =
+        min !== undefined && max !== undefined
+          ? `must be ${min}-${max}`
+          : min !== undefined
+            ? `must be at least ${min}`
+            : `must be at most ${max}`;
       throw this.fail(key, req, v);
     }
     return v;

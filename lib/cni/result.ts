@@ -251,8 +251,16 @@ export function formatResult(r: Result, version: string): Json {
     }
     const routes = r.routes ?? [];
     const out: Json = { cniVersion: version };
-    if (v4) out.ip4 = legacyIpJson(v4, routes.filter((rt) => ipFamily(rt.dst) === 4));
-    if (v6) out.ip6 = legacyIpJson(v6, routes.filter((rt) => ipFamily(rt.dst) === 6));
+    if (v4)
+      out.ip4 = legacyIpJson(
+        v4,
+        routes.filter((rt) => ipFamily(rt.dst) === 4),
+      );
+    if (v6)
+      out.ip6 = legacyIpJson(
+        v6,
+        routes.filter((rt) => ipFamily(rt.dst) === 6),
+      );
     out.dns = dnsJson(r.dns);
     return out;
   }

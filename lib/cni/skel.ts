@@ -57,7 +57,11 @@ function parseStdin(stdin: Buffer): JsonObject {
 function checkVersion(plugin: Plugin, cmd: Command, version: string): void {
   const min = MIN_VERSION[cmd];
   if (min && !versionAtLeast(version, min)) {
-    throw new CniError(ErrCode.IncompatibleCniVersion, `config version does not allow ${cmd}`, `config is "${version}", ${cmd} needs ${min} or later`);
+    throw new CniError(
+      ErrCode.IncompatibleCniVersion,
+      `config version does not allow ${cmd}`,
+      `config is "${version}", ${cmd} needs ${min} or later`,
+    );
   }
   if (!isSupported(version, plugin.supportedVersions)) {
     throw new CniError(
@@ -113,9 +117,9 @@ async function run(plugin: Plugin, io: PluginIo, cmd: Command): Promise<void> {
 
   const req: Request = {
     command: cmd,
-    containerId: needsIds ? env.CNI_CONTAINERID ?? '' : '',
+    containerId: needsIds ? (env.CNI_CONTAINERID ?? '') : '',
     netns,
-    ifName: needsIds ? env.CNI_IFNAME ?? '' : '',
+    ifName: needsIds ? (env.CNI_IFNAME ?? '') : '',
     args: env.CNI_ARGS ?? '',
     path: (env.CNI_PATH ?? '').split(':').filter((p) => p !== ''),
     stdin,

@@ -18,7 +18,11 @@ export function validateNetworkName(name: string): void {
 export function validateIfName(name: string): void {
   if (name === '') throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is empty');
   if (Buffer.byteLength(name) > IFNAME_MAX) {
-    throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is too long', `interface name should be less than ${IFNAME_MAX + 1} characters`);
+    throw new CniError(
+      ErrCode.InvalidEnvironmentVariables,
+      'interface name is too long',
+      `interface name should be less than ${IFNAME_MAX + 1} characters`,
+    );
   }
   if (name === '.' || name === '..') throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is . or ..');
   // \s covers the whitespace Go's unicode.IsSpace rejects except U+0085 (NEL), which the C1

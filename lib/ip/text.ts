@@ -170,7 +170,7 @@ export function formatIPv6(value: bigint): string {
   }
   let runStart = -1;
   let runLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -38,7 +38,10 @@ export async function resolveMaster(conf: MasterConf, host: Netns, container: Ne
     throw new CniError(ErrCode.InvalidNetworkConfig, `${conf.plugin}: master "${name}"${how} not found in ${place}`);
   }
   if (conf.mtu > link.mtu) {
-    throw new CniError(ErrCode.InvalidNetworkConfig, `${conf.plugin}: invalid MTU ${conf.mtu}, must be [0, master MTU(${link.mtu})] (master "${name}")`);
+    throw new CniError(
+      ErrCode.InvalidNetworkConfig,
+      `${conf.plugin}: invalid MTU ${conf.mtu}, must be [0, master MTU(${link.mtu})] (master "${name}")`,
+    );
   }
   return { name, mtu: link.mtu, ns };
 }

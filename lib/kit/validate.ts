@@ -25,7 +25,12 @@ function sameDst(route: SeenRoute, dst: Cidr): boolean {
  * CHECK of the addresses a result gave `ifName` (the reference's ValidateExpectedInterfaceIPs):
  * each address with its prefix is on the link, and the main table has a route to its subnet.
  */
-export function validateExpectedAddresses(ifName: string, expected: readonly IpConfig[], onLink: readonly Cidr[], routes: readonly SeenRoute[]): void {
+export function validateExpectedAddresses(
+  ifName: string,
+  expected: readonly IpConfig[],
+  onLink: readonly Cidr[],
+  routes: readonly SeenRoute[],
+): void {
   for (const ipc of expected) {
     const want = Cidr.tryParse(ipc.address);
     if (!want) throw checkError(`invalid address "${ipc.address}" in prevResult`);
@@ -84,10 +89,12 @@ export function findContainerInterface(prev: Result, ifName: string, netns: stri
 /** The container link exists, is of `kind` and has the MAC prevResult recorded (if any). */
 export function validateContainerLink(link: Link | undefined, expected: Interface, kind: string): Link {
   if (!link) throw checkError(`container interface ${expected.name} from prevResult not found`);
-  if (link.kind !== kind) throw checkError(`container interface ${expected.name} is not of type ${kind} (it is ${link.kind || 'a plain device'})`);
+  if (link.kind !== kind)
+    throw checkError(`container interface ${expected.name} is not of type ${kind} (it is ${link.kind || 'a plain device'})`);
   if (expected.mac) {
     const want = normalizeMac(expected.mac) ?? expected.mac;
-    if (want !== link.mac) throw checkError(`interface ${expected.name} MAC ${expected.mac} doesn't match container MAC: ${link.mac ?? 'none'}`);
+    if (want !== link.mac)
+      throw checkError(`interface ${expected.name} MAC ${expected.mac} doesn't match container MAC: ${link.mac ?? 'none'}`);
   }
   return link;
 }

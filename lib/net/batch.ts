@@ -1,15 +1,6 @@
 import type { NetError, NetErrorKind } from './errors';
 import { checkSysctlValue, sysctlPath } from './sysctl';
-import {
-  checkCidr,
-  checkIfName,
-  checkIp,
-  checkMac,
-  checkNetnsPath,
-  checkUint,
-  NetValidationError,
-  type IpFamily,
-} from './validate';
+import { checkCidr, checkIfName, checkIp, checkMac, checkNetnsPath, checkUint, NetValidationError, type IpFamily } from './validate';
 
 /** One operation of a batch, as it will be executed. */
 export type StepOp =

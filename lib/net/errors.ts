@@ -49,7 +49,12 @@ export function reasonOf(stderrLines: readonly string[], fallback: string): stri
   const text = stderrLines
     .map((l) => l.trim())
     .filter(Boolean)
-    .map((l) => l.replace(/^RTNETLINK answers:\s*/, '').replace(/^Error:\s*/, '').replace(/\.$/, ''))
+    .map((l) =>
+      l
+        .replace(/^RTNETLINK answers:\s*/, '')
+        .replace(/^Error:\s*/, '')
+        .replace(/\.$/, ''),
+    )
     .join('; ');
   if (!text) return fallback;
   return text.length > 400 ? `${text.slice(0, 397)}...` : text;

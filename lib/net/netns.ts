@@ -141,9 +141,14 @@ export class Netns {
     const status = netnsStatus(this.nsPath);
     if (status !== 'netns') {
       const gone = status === 'missing';
-      throw new NetError(`enter network namespace ${this.nsPath}`, gone ? 'no such network namespace' : 'not a network namespace', gone ? 'notfound' : 'other', {
-        netnsGone: gone,
-      });
+      throw new NetError(
+        `enter network namespace ${this.nsPath}`,
+        gone ? 'no such network namespace' : 'not a network namespace',
+        gone ? 'notfound' : 'other',
+        {
+          netnsGone: gone,
+        },
+      );
     }
     const name = IPROUTE_TOOLS.has(file) || IPROUTE_TOOLS.has(file.split('/').pop() ?? '') ? runNetnsName(this.nsPath) : undefined;
     const r =
@@ -160,7 +165,10 @@ export class Netns {
   /** A batch of writes for this namespace. */
   batch(): Batch {
     return new Batch(this, (steps) =>
-      runSteps({ isCurrent: this.isCurrent, ref: this.ref, exec: (f, a, i) => this.exec(f, a, i), operstate: (n) => this.operstate(n) }, steps),
+      runSteps(
+        { isCurrent: this.isCurrent, ref: this.ref, exec: (f, a, i) => this.exec(f, a, i), operstate: (n) => this.operstate(n) },
+        steps,
+      ),
     );
   }
 
@@ -236,9 +244,7 @@ export class Netns {
       throw new NetError(`list routes of ${q.dev}`, `Cannot find device "${q.dev}"`, 'notfound');
     }
     const table = q.table ?? 254;
-    return families
-      .flatMap((f, i) => parseRoutes(docs[i] ?? '[]', f))
-      .filter((r) => table === 'all' || r.table === table);
+    return families.flatMap((f, i) => parseRoutes(docs[i] ?? '[]', f)).filter((r) => table === 'all' || r.table === table);
   }
 
   /**

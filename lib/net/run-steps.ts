@@ -239,7 +239,10 @@ export function scriptFailure(steps: readonly Step[], segs: readonly Segment[], 
     case 'timeout':
       return dadTimeout(steps, index);
     default: {
-      const reason = reasonOf(lines.filter((l) => !l.startsWith('cnits-failed ')).map((l) => l.replace(/^\S*sh: \d+: /, '')), 'write failed');
+      const reason = reasonOf(
+        lines.filter((l) => !l.startsWith('cnits-failed ')).map((l) => l.replace(/^\S*sh: \d+: /, '')),
+        'write failed',
+      );
       return { index, error: new NetError(step.what, reason, kindOf(reason), { stderr, stepIndex: index }) };
     }
   }

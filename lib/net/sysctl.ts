@@ -10,10 +10,7 @@ import { NetValidationError } from './validate';
 export function sysctlPath(key: string): string {
   const dot = key.indexOf('.');
   const slash = key.indexOf('/');
-  const path =
-    dot === -1 || (slash !== -1 && slash < dot)
-      ? key
-      : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+  const path = dot === -1 || (slash !== -1 && slash < dot) ? key : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
   checkSysctlPath(key, path);
   return path;
 }

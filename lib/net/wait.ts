@@ -11,7 +11,7 @@ export function inet6FromHex(hex: string): string {
   const groups = (hex.match(/.{4}/g) ?? []).map((g) => parseInt(g, 16).toString(16));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -47,7 +47,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function pollDadHere(ifname: string, timeoutMs: number, intervalMs: number): Promise<DadState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync('/proc/self/net/if_inet6', 'utf8');
     } catch {

@@ -147,11 +147,7 @@ export async function applyNatLines(family: 4 | 6, lines: readonly string[]): Pr
  * Reads the nat table, plans, applies; if the table changed under us in between (another
  * plugin's rules racing ours) and the transaction is refused, plans once more from a fresh read.
  */
-export async function changeNatTable(
-  family: 4 | 6,
-  plan: (table: SavedTable) => string[],
-  table?: SavedTable,
-): Promise<void> {
+export async function changeNatTable(family: 4 | 6, plan: (table: SavedTable) => string[], table?: SavedTable): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const current = table ?? (await readNatTable(family));
     if (!current) throw new Error(`${SAVE[family]} -t nat failed: ip${family === 6 ? '6' : ''}tables cannot be used here`);

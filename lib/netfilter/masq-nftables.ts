@@ -57,7 +57,11 @@ function rulesWithPrefix(listing: NftListing, commentPrefix: string): NftRule[] 
 
 function masqRule(a: MasqAddress, comment: string): NftCommand {
   const ip = a.family === 4 ? 'ip' : 'ip6';
-  return rule(CHECKS, [match('==', ip, 'saddr', a.ip), match('!=', ip, 'daddr', prefix(a.network, a.prefix)), { masquerade: null }], comment);
+  return rule(
+    CHECKS,
+    [match('==', ip, 'saddr', a.ip), match('!=', ip, 'daddr', prefix(a.network, a.prefix)), { masquerade: null }],
+    comment,
+  );
 }
 
 /** One transaction: ensure the skeleton, replace this attachment's rules by rules for `addrs`. */

@@ -8,14 +8,7 @@ import {
   readNatTable,
   staleMasqChains,
 } from './masq-iptables';
-import {
-  changeMasqTable,
-  missingNftMasqRules,
-  planNftMasqGc,
-  planNftMasqSetup,
-  planNftMasqTeardown,
-  readMasqTable,
-} from './masq-nftables';
+import { changeMasqTable, missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown, readMasqTable } from './masq-nftables';
 import type { LiveAttachment, MasqAddress, MasqBackend, MasqOwner } from './masq-types';
 import { NftUnavailableError, type NftListing } from './nft';
 
@@ -49,7 +42,11 @@ export async function chooseMasqBackend(configured?: MasqBackend): Promise<{ bac
 }
 
 /** Installs masquerading for `addrs`: one read and one transaction per family (iptables) or in all (nftables). */
-export async function setupMasquerade(configured: MasqBackend | undefined, owner: MasqOwner, addrs: readonly MasqAddress[]): Promise<MasqBackend> {
+export async function setupMasquerade(
+  configured: MasqBackend | undefined,
+  owner: MasqOwner,
+  addrs: readonly MasqAddress[],
+): Promise<MasqBackend> {
   const { backend, v4Nat } = await chooseMasqBackend(configured);
   if (backend === 'nftables') {
     await changeMasqTable((l) => planNftMasqSetup(l, owner, addrs), 'nftables masquerade setup');
@@ -75,7 +72,10 @@ async function changeEverywhere(
 ): Promise<void> {
   const [v4, v6, nft] = await Promise.all([readNatTable(4), readNatTable(6), readNftOrAbsent()]);
   const jobs: Promise<void>[] = [];
-  for (const [family, table] of [[4, v4], [6, v6]] as const) {
+  for (const [family, table] of [
+    [4, v4],
+    [6, v6],
+  ] as const) {
     if (table && iptablesPlan(table).length > 0) jobs.push(changeNatTable(family, iptablesPlan, table));
   }
   if (nft && nftPlan(nft).length > 0) jobs.push(changeMasqTable(nftPlan, `nftables ${what}`, nft));
@@ -106,7 +106,11 @@ export function gcMasquerade(network: string, live: readonly LiveAttachment[]): 
 }
 
 /** What of `owner`'s masquerading for `addrs` is missing in the backend it would use; [] when complete. */
-export async function missingMasquerade(configured: MasqBackend | undefined, owner: MasqOwner, addrs: readonly MasqAddress[]): Promise<string[]> {
+export async function missingMasquerade(
+  configured: MasqBackend | undefined,
+  owner: MasqOwner,
+  addrs: readonly MasqAddress[],
+): Promise<string[]> {
   const { backend, v4Nat } = await chooseMasqBackend(configured);
   if (backend === 'nftables') {
     const listing = await readMasqTable();

@@ -37,9 +37,17 @@ export function planSpoofCheckSetup(hostIfName: string, mac: string, id: string)
     { add: { chain: chain(n.mac) } },
     { flush: { chain: chain(n.iface) } },
     { flush: { chain: chain(n.mac) } },
-    rule(PREROUTING, [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: hostIfName } }, { jump: { target: n.iface } }], n.comment),
+    rule(
+      PREROUTING,
+      [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: hostIfName } }, { jump: { target: n.iface } }],
+      n.comment,
+    ),
     rule(n.iface, [{ jump: { target: n.mac } }], n.comment),
-    rule(n.mac, [{ match: { op: '==', left: { payload: { protocol: 'ether', field: 'saddr' } }, right: mac.toLowerCase() } }, { return: null }], n.comment),
+    rule(
+      n.mac,
+      [{ match: { op: '==', left: { payload: { protocol: 'ether', field: 'saddr' } }, right: mac.toLowerCase() } }, { return: null }],
+      n.comment,
+    ),
     rule(n.mac, [{ drop: null }], n.comment),
   ];
 }
@@ -47,7 +55,9 @@ export function planSpoofCheckSetup(hostIfName: string, mac: string, id: string)
 function jumpsToAttachment(listing: NftListing, id: string) {
   const n = names(id);
   if (listing === 'absent') return [];
-  return listing.rules.filter((r) => r.chain === PREROUTING && r.comment === n.comment && JSON.stringify(r.expr).includes(`"target":${JSON.stringify(n.iface)}`));
+  return listing.rules.filter(
+    (r) => r.chain === PREROUTING && r.comment === n.comment && JSON.stringify(r.expr).includes(`"target":${JSON.stringify(n.iface)}`),
+  );
 }
 
 /** Deletes the PREROUTING jumps found in `listing` and both attachment chains. */

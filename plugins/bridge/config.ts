@@ -60,7 +60,9 @@ function parseVlanTrunk(top: ConfigReader): number[] | undefined {
     const min = entry.optInt('minID', range);
     const max = entry.optInt('maxID', range);
     if ((min === undefined) !== (max === undefined)) {
-      throw invalidConfig(`bridge: vlanTrunk[${i}]: minID and maxID must be given together (${min === undefined ? 'minID' : 'maxID'} is missing)`);
+      throw invalidConfig(
+        `bridge: vlanTrunk[${i}]: minID and maxID must be given together (${min === undefined ? 'minID' : 'maxID'} is missing)`,
+      );
     }
     if (min !== undefined && max !== undefined) {
       if (max < min) throw invalidConfig(`bridge: vlanTrunk[${i}]: minID ${min} is greater than maxID ${max}`);
@@ -131,13 +133,17 @@ export function parseBridgeConf(req: Request): BridgeConf {
 /** The option combinations the reference plugin refuses at ADD. */
 function checkCombinations(conf: BridgeConf): void {
   if (conf.isLayer3 && conf.disableContainerInterface) {
-    throw invalidConfig('bridge: cannot use IPAM when disableContainerInterface is set (the container interface stays down, so it cannot use addresses)');
+    throw invalidConfig(
+      'bridge: cannot use IPAM when disableContainerInterface is set (the container interface stays down, so it cannot use addresses)',
+    );
   }
   if (conf.hairpinMode && conf.promiscMode) {
     throw invalidConfig('bridge: cannot set hairpinMode and promiscMode at the same time');
   }
   if (conf.vlan !== 0 && conf.isGateway && !isIfName(vlanGatewayName(conf))) {
-    throw invalidConfig(`bridge: the VLAN gateway interface name "${vlanGatewayName(conf)}" (bridge.vlan) is longer than 15 characters: use a shorter bridge name`);
+    throw invalidConfig(
+      `bridge: the VLAN gateway interface name "${vlanGatewayName(conf)}" (bridge.vlan) is longer than 15 characters: use a shorter bridge name`,
+    );
   }
 }
 

@@ -47,7 +47,12 @@ export type GatewaySteps = (batch: Batch) => void;
  * Plans the gateway addresses for `device` holding `present`: throws (before anything runs) when
  * an address conflicts and forceAddress is off; returns the steps to append to a batch.
  */
-export function planGatewaySteps(conf: BridgeConf, device: string, present: readonly Address[], gateways: readonly GatewayAddress[]): GatewaySteps {
+export function planGatewaySteps(
+  conf: BridgeConf,
+  device: string,
+  present: readonly Address[],
+  gateways: readonly GatewayAddress[],
+): GatewaySteps {
   let plans: Array<{ gw: GatewayAddress; remove: string[]; add: boolean }>;
   try {
     plans = gateways.map((gw) => ({ gw, ...planGatewayAddress(device, present, gw, conf.forceAddress) }));
@@ -70,7 +75,12 @@ export function planGatewaySteps(conf: BridgeConf, device: string, present: read
  * gateway. Returns that interface (the result lists it). Without a VLAN the same steps go into
  * the host batch that creates the veth (planGatewaySteps).
  */
-export async function ensureVlanGateways(host: Netns, conf: BridgeConf, bridge: BridgeState, gateways: readonly GatewayAddress[]): Promise<Interface | undefined> {
+export async function ensureVlanGateways(
+  host: Netns,
+  conf: BridgeConf,
+  bridge: BridgeState,
+  gateways: readonly GatewayAddress[],
+): Promise<Interface | undefined> {
   if (gateways.length === 0) return undefined;
   let device: GatewayDevice;
   try {

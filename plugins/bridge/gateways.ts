@@ -61,7 +61,12 @@ export interface PresentAddress {
  * conflicting address is removed with forceAddress and is an error without. Returns the
  * addresses to delete first and whether the gateway still has to be added.
  */
-export function planGatewayAddress(device: string, present: readonly PresentAddress[], gw: GatewayAddress, force: boolean): { remove: string[]; add: boolean } {
+export function planGatewayAddress(
+  device: string,
+  present: readonly PresentAddress[],
+  gw: GatewayAddress,
+  force: boolean,
+): { remove: string[]; add: boolean } {
   const want = Cidr.parse(gw.cidr);
   const same = present.filter((a) => a.family === gw.family);
   if (same.some((a) => Cidr.parse(a.cidr).equals(want))) return { remove: [], add: false };
@@ -71,7 +76,9 @@ export function planGatewayAddress(device: string, present: readonly PresentAddr
     return have.contains(want.ip) || want.contains(have.ip);
   });
   if (conflicts.length > 0 && !force) {
-    throw new Error(`"${device}" already has an IP address different from ${gw.cidr} (${conflicts.map((a) => a.cidr).join(', ')}); set forceAddress to replace it`);
+    throw new Error(
+      `"${device}" already has an IP address different from ${gw.cidr} (${conflicts.map((a) => a.cidr).join(', ')}); set forceAddress to replace it`,
+    );
   }
   return { remove: conflicts.map((a) => a.cidr), add: true };
 }

@@ -17,7 +17,8 @@ export async function inspectBridge(host: Netns, conf: BridgeConf): Promise<Brid
   const snap = await host.inspect(conf.bridge).catch((e: unknown) => {
     throw stepFailed(`look up bridge "${conf.bridge}"`, e);
   });
-  if (snap.link && snap.link.kind !== 'bridge') throw stepFailed(`create bridge "${conf.bridge}"`, `"${conf.bridge}" already exists but is not a bridge`);
+  if (snap.link && snap.link.kind !== 'bridge')
+    throw stepFailed(`create bridge "${conf.bridge}"`, `"${conf.bridge}" already exists but is not a bridge`);
   return { ...(snap.link ? { link: snap.link } : {}), addresses: snap.addresses };
 }
 
@@ -58,7 +59,11 @@ interface VethNames {
 
 /** The veth part: created here with its container end made directly in the container namespace. */
 function addVethSteps(batch: Batch, conf: BridgeConf, ifName: string, ctr: Netns, names: VethNames): void {
-  batch.createVeth(names.hostVeth, { mtu: conf.mtu, mac: names.hostMac }, { name: ifName, netns: ctr, mtu: conf.mtu, mac: names.containerMac });
+  batch.createVeth(
+    names.hostVeth,
+    { mtu: conf.mtu, mac: names.hostMac },
+    { name: ifName, netns: ctr, mtu: conf.mtu, mac: names.containerMac },
+  );
   batch.setUp(names.hostVeth);
   batch.setMaster(names.hostVeth, conf.bridge);
   batch.setBridgePort(names.hostVeth, { hairpin: conf.hairpinMode, isolated: conf.portIsolation });
@@ -128,7 +133,11 @@ export async function setupHostSide(
  * bridge's default PVID) go first; then `vlan` as PVID/untagged, the trunk VIDs tagged, and a
  * trunk without `vlan` gets native VLAN 1.
  */
-export async function setPortVlans(host: Netns, conf: Pick<BridgeConf, 'vlan' | 'vlanTrunk' | 'preserveDefaultVlan'>, port: string): Promise<void> {
+export async function setPortVlans(
+  host: Netns,
+  conf: Pick<BridgeConf, 'vlan' | 'vlanTrunk' | 'preserveDefaultVlan'>,
+  port: string,
+): Promise<void> {
   if (conf.vlan === 0 && conf.vlanTrunk.length === 0) return;
   const batch = host.batch();
   if (!conf.preserveDefaultVlan) {

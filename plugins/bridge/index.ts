@@ -44,9 +44,15 @@ async function cmdAdd(req: Request): Promise<Result> {
     // reference asks it after the veth exists): its addresses decide the gateway steps, which
     // then join the host batch, and an IPAM failure leaves the host untouched.
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [] };
-    const [bridge] = await allOrFirstError([inspectBridge(host, conf), conf.isLayer3 ? runIpam(req, conf, result, rollback) : undefined] as const);
+    const [bridge] = await allOrFirstError([
+      inspectBridge(host, conf),
+      conf.isLayer3 ? runIpam(req, conf, result, rollback) : undefined,
+    ] as const);
     const gateways: GatewayAddress[] = conf.isLayer3 ? applyGateways(result, conf) : [];
-    const onBridge = conf.isGateway && conf.vlan === 0 && gateways.length > 0 ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways) : undefined;
+    const onBridge =
+      conf.isGateway && conf.vlan === 0 && gateways.length > 0
+        ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways)
+        : undefined;
 
     // Masquerading needs only the addresses: it is set up while the links are.
     let masquerade: Promise<void> | undefined;
@@ -113,7 +119,11 @@ async function cmdDel(req: Request): Promise<void> {
   const parts: Array<Promise<unknown>> = [];
   if (req.netns !== '') {
     // Its host peer goes with it; a namespace or link already gone is fine.
-    parts.push(deleteContainerLink(req.netns, req.ifName).catch((e: unknown) => Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e))));
+    parts.push(
+      deleteContainerLink(req.netns, req.ifName).catch((e: unknown) =>
+        Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e)),
+      ),
+    );
   }
   if (conf.isLayer3) parts.push(delegate('DEL', conf.net.ipamType, req));
   if (conf.isLayer3 && conf.ipMasq) {
@@ -121,7 +131,11 @@ async function cmdDel(req: Request): Promise<void> {
   }
   if (conf.macSpoofCheck) {
     // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
-    parts.push(teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) => process.stderr.write(`bridge: ${(e as Error).message}\n`)));
+    parts.push(
+      teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) =>
+        process.stderr.write(`bridge: ${(e as Error).message}\n`),
+      ),
+    );
   }
   await allOrFirstError(parts).catch((e: unknown) => {
     throw stepFailed(`delete ${req.ifName}`, e);

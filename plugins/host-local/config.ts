@@ -41,7 +41,10 @@ function requestedFromCniArgs(raw: string): Ip[] {
   return value.split(',').map((text) => {
     const ip = parseRequestedIp(text.trim());
     if (!ip) {
-      throw new CniError(ErrCode.InvalidEnvironmentVariables, `CNI_ARGS: IP "${text}" is not an IP address (expected IP=<ip>[/<prefix>][,<ip>...])`);
+      throw new CniError(
+        ErrCode.InvalidEnvironmentVariables,
+        `CNI_ARGS: IP "${text}" is not an IP address (expected IP=<ip>[/<prefix>][,<ip>...])`,
+      );
     }
     return ip;
   });
@@ -63,7 +66,12 @@ function uniqueIps(ips: Ip[]): Ip[] {
 function parseRange(raw: unknown, where: string): Range {
   const r = ConfigReader.of(raw, where);
   return canonicalRange(
-    { subnet: r.optString('subnet'), rangeStart: r.optString('rangeStart'), rangeEnd: r.optString('rangeEnd'), gateway: r.optString('gateway') },
+    {
+      subnet: r.optString('subnet'),
+      rangeStart: r.optString('rangeStart'),
+      rangeEnd: r.optString('rangeEnd'),
+      gateway: r.optString('gateway'),
+    },
     where,
   );
 }
@@ -117,7 +125,9 @@ function checkSetOverlaps(sets: RangeSet[]): void {
   for (let i = 0; i < sets.length; i++) {
     for (let j = i + 1; j < sets.length; j++) {
       if (setsOverlap(sets[i], sets[j])) {
-        throw invalid(`range set ${i} (${sets[i].source}) overlaps range set ${j} (${sets[j].source}); each address may belong to one set only`);
+        throw invalid(
+          `range set ${i} (${sets[i].source}) overlaps range set ${j} (${sets[j].source}); each address may belong to one set only`,
+        );
       }
     }
   }
@@ -145,7 +155,12 @@ export function parseConfig(req: Request): HostLocalConfig {
   if (runtime) rangeSets.push(...parseRangeSets(runtime, 'ipRanges', 'runtimeConfig.ipRanges', 0));
   if (ipam.optString('subnet')) {
     const legacy = canonicalRange(
-      { subnet: ipam.optString('subnet'), rangeStart: ipam.optString('rangeStart'), rangeEnd: ipam.optString('rangeEnd'), gateway: ipam.optString('gateway') },
+      {
+        subnet: ipam.optString('subnet'),
+        rangeStart: ipam.optString('rangeStart'),
+        rangeEnd: ipam.optString('rangeEnd'),
+        gateway: ipam.optString('gateway'),
+      },
       `${PLUGIN}: ipam`,
     );
     rangeSets.push(makeRangeSet([legacy], rangeSets.length, 'ipam.subnet'));

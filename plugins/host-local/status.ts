@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import type { HostLocalConfig } from './config';
 import { reservedIps } from './store/disk-store';
-import { findFlock } from './store/lock';
+import { findFlock } from '../../lib/net/file-lock';
 import { rangeFor, rangeSetText, setCapacity, type RangeSet } from './allocator/range-set';
 import { ensureStateDir, networkDir } from './store/state-dir';
 

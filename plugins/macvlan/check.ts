@@ -22,7 +22,10 @@ export async function validateMacvlanAttachment(conf: MacvlanConf, req: Request,
   const snap = await container.inspect(req.ifName);
   const link = validateContainerLink(snap.link, expected, 'macvlan');
   if (link.macvlanMode !== conf.mode) {
-    throw new CniError(ErrCode.Internal, `container macvlan mode ${link.macvlanMode ?? 'unknown'} does not match expected value: ${conf.mode}`);
+    throw new CniError(
+      ErrCode.Internal,
+      `container macvlan mode ${link.macvlanMode ?? 'unknown'} does not match expected value: ${conf.mode}`,
+    );
   }
   const { onLink, routes } = seenState(snap);
   validateExpectedAddresses(req.ifName, prev.ips ?? [], onLink, routes);

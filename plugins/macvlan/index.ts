@@ -36,7 +36,14 @@ async function createMacvlan(conf: MacvlanConf, master: Master, container: Netns
 }
 
 /** Creates the link under its temporary name, replacing the remains of a killed ADD. */
-async function createLink(conf: MacvlanConf, master: Master, container: Netns, link: ContainerLink, mac: string | undefined, rollback: Rollback): Promise<void> {
+async function createLink(
+  conf: MacvlanConf,
+  master: Master,
+  container: Netns,
+  link: ContainerLink,
+  mac: string | undefined,
+  rollback: Rollback,
+): Promise<void> {
   try {
     await createMacvlan(conf, master, container, link.name, mac);
   } catch (e) {

@@ -97,7 +97,11 @@ export function sweepLeftovers(): string[] {
     const conmon = procs.find((p) => /^\d+: \S*conmon /.test(p));
     if (conmon) {
       const enter = ['--target', conmon.split(':')[0], '--mount', '--net', 'podman'];
-      for (const args of [['rm', '-a', '-f', '-t', '0'], ['system', 'reset', '-f']]) sh('nsenter', [...enter, ...args], { env: podmanEnv(dir) });
+      for (const args of [
+        ['rm', '-a', '-f', '-t', '0'],
+        ['system', 'reset', '-f'],
+      ])
+        sh('nsenter', [...enter, ...args], { env: podmanEnv(dir) });
     }
     for (const p of processesMentioning([dir])) {
       try {
@@ -161,7 +165,13 @@ export class PodmanSandbox {
     );
     fs.writeFileSync(
       storage,
-      ['[storage]', 'driver = "vfs"', `graphroot = ${JSON.stringify(path.join(this.tmp, 'root'))}`, `runroot = ${JSON.stringify(path.join(this.tmp, 'run'))}`, ''].join('\n'),
+      [
+        '[storage]',
+        'driver = "vfs"',
+        `graphroot = ${JSON.stringify(path.join(this.tmp, 'root'))}`,
+        `runroot = ${JSON.stringify(path.join(this.tmp, 'run'))}`,
+        '',
+      ].join('\n'),
     );
     this.env = podmanEnv(this.tmp);
   }
@@ -259,7 +269,12 @@ export class PodmanSandbox {
     }
     const nft = this.inHost('nft', ['list', 'ruleset']);
     if (nft.status !== 0) throw new Error(`nft list ruleset failed in the host namespace: ${nft.stderr}`);
-    out.push(...nft.stdout.split('\n').filter((l) => /\bmasquerade\b|CNI-/.test(l)).map((l) => l.trim()));
+    out.push(
+      ...nft.stdout
+        .split('\n')
+        .filter((l) => /\bmasquerade\b|CNI-/.test(l))
+        .map((l) => l.trim()),
+    );
     return out;
   }
 
@@ -279,7 +294,10 @@ export class PodmanSandbox {
   async destroy(): Promise<string[]> {
     const problems: string[] = [];
     if (this.holder?.pid && this.holder.exitCode === null && this.holder.signalCode === null) {
-      for (const args of [['rm', '-a', '-f', '-t', '0'], ['system', 'reset', '-f']]) {
+      for (const args of [
+        ['rm', '-a', '-f', '-t', '0'],
+        ['system', 'reset', '-f'],
+      ]) {
         const r = this.podman(args);
         if (r.status !== 0) problems.push(`podman ${args.join(' ')}: ${r.stderr.trim()}`);
       }

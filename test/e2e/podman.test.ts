@@ -61,7 +61,10 @@ function networks(name: string): Record<string, NetworkSettings> {
 function iface(name: string, ifname: string): { cidr: string; mac: string } {
   const addr = sb.ok(['exec', name, 'ip', '-o', '-4', 'addr', 'show', 'dev', ifname]);
   const link = sb.ok(['exec', name, 'ip', '-o', 'link', 'show', 'dev', ifname]);
-  return { cidr: /\binet (\S+)/.exec(addr)?.[1] ?? `no IPv4 address in: ${addr}`, mac: /link\/ether (\S+)/.exec(link)?.[1] ?? `no MAC in: ${link}` };
+  return {
+    cidr: /\binet (\S+)/.exec(addr)?.[1] ?? `no IPv4 address in: ${addr}`,
+    mac: /link\/ether (\S+)/.exec(link)?.[1] ?? `no MAC in: ${link}`,
+  };
 }
 
 function containerLinks(name: string): string[] {
@@ -223,7 +226,7 @@ describe('podman 4.3 (CNI backend) with the cni-ts plugins', () => {
     expect(ping('m2', n1.IPAddress)).toBe(true);
   });
 
-  it('podman network connect adds eth1 on the other network, which reaches that network\'s containers', () => {
+  it("podman network connect adds eth1 on the other network, which reaches that network's containers", () => {
     sb.ok(['network', 'connect', MACVLAN, 'b1']);
     sb.ok(['network', 'connect', BRIDGE, 'm1']);
 
@@ -272,7 +275,7 @@ describe('podman 4.3 (CNI backend) with the cni-ts plugins', () => {
     expect(ping('m1', STATIC[MACVLAN].ip)).toBe(true);
   });
 
-  it('a container killed from outside is torn down by conmon\'s cleanup (DEL without podman rm)', async () => {
+  it("a container killed from outside is torn down by conmon's cleanup (DEL without podman rm)", async () => {
     run('b3', BRIDGE);
     const ip = networks('b3')[BRIDGE].IPAddress;
     expectReservation(BRIDGE, ip, 'b3', 'eth0');
@@ -282,7 +285,7 @@ describe('podman 4.3 (CNI backend) with the cni-ts plugins', () => {
     sb.ok(['kill', 'b3']);
     sb.ok(['wait', 'b3']);
     await eventually(() => !sb.reservations(BRIDGE).has(ip), `reservation of ${ip} released`);
-    await eventually(() => bridgePorts().length === 2, 'the host end of b3\'s veth gone');
+    await eventually(() => bridgePorts().length === 2, "the host end of b3's veth gone");
     expect(rulesMentioning('b3')).toEqual([]);
     sb.ok(['rm', 'b3']);
   });
@@ -293,7 +296,12 @@ describe('podman 4.3 (CNI backend) with the cni-ts plugins', () => {
 
     expect([...sb.reservations(BRIDGE).keys()]).toEqual([]);
     expect([...sb.reservations(MACVLAN).keys()]).toEqual([]);
-    expect(sb.hostLinks().map((l) => l.ifname).sort()).toEqual([BRIDGE_DEV, MASTER, MASTER_PEER, 'lo'].sort());
+    expect(
+      sb
+        .hostLinks()
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual([BRIDGE_DEV, MASTER, MASTER_PEER, 'lo'].sort());
     expect(sb.masqueradeRules()).toEqual([]);
     // podman's own bookkeeping in the private mounts: no cached result, no container netns left
     expect(sb.inHost('ls', ['-A', '/var/lib/cni/results']).stdout).toBe('');

@@ -76,7 +76,7 @@ function killProcessesIn(name) {
 module.exports = async function globalTeardown() {
   const list = spawnSync('ip', ['-json', 'netns', 'list'], { encoding: 'utf8' });
   if (list.status !== 0 || !list.stdout.trim()) return;
-  let names = [];
+  let names;
   try {
     names = JSON.parse(list.stdout).map((n) => n.name);
   } catch {

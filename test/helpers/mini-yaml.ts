@@ -42,7 +42,10 @@ function stripComment(text: string): string {
 
 class Parser {
   private pos = 0;
-  constructor(private readonly raw: string[], private readonly lines: Line[]) {}
+  constructor(
+    private readonly raw: string[],
+    private readonly lines: Line[],
+  ) {}
 
   done(): boolean {
     return this.pos >= this.lines.length;

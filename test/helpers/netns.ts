@@ -30,7 +30,7 @@ export interface TestNs {
   /** `ip -n <name> ARGS`; throws with stderr unless it succeeds; returns stdout. */
   ip(...args: string[]): string;
   /** `ip -n <name> -json ARGS`, parsed. */
-  ipJson<T = any>(...args: string[]): T; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ipJson<T = any>(...args: string[]): T;  
   /** Runs a program inside the namespace (`ip netns exec`), whatever its exit status. */
   exec(file: string, args?: string[], input?: string): SpawnSyncReturns<string>;
   /** Same, throwing unless it exits 0; returns stdout. */
@@ -119,7 +119,8 @@ export function makeNamespace(role: string): TestNs {
     ip: (...args) => ok(run('ip', ['-n', name, ...args]), `ip -n ${name} ${args.join(' ')}`),
     ipJson: (...args) => JSON.parse(ok(run('ip', ['-n', name, '-json', ...args]), `ip -n ${name} -json ${args.join(' ')}`) || '[]'),
     exec: (file, args = [], input) => run('ip', ['netns', 'exec', name, file, ...args], input),
-    execOk: (file, args = [], input) => ok(run('ip', ['netns', 'exec', name, file, ...args], input), `${file} ${args.join(' ')} in ${name}`),
+    execOk: (file, args = [], input) =>
+      ok(run('ip', ['netns', 'exec', name, file, ...args], input), `${file} ${args.join(' ')} in ${name}`),
     background: (file, args = []) => startIn(name, file, args),
     sysctl: (key) => ok(run('ip', ['netns', 'exec', name, 'cat', `/proc/sys/${key}`]), `read ${key} in ${name}`).trim(),
     delete: () => deleteNamespace(name),

@@ -24,7 +24,7 @@ export interface PluginRun {
   stdout: string;
   stderr: string;
   /** stdout parsed, when it is JSON. */
-  json?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json?: any;  
 }
 
 export interface PluginCall {
@@ -74,7 +74,13 @@ export function pluginRun(status: number, stdout: string, stderr: string): Plugi
  * Runs `file args` with exactly `env` and `stdin`, without blocking (for calls that must overlap,
  * as a runtime's concurrent ADDs do).
  */
-export function spawnPlugin(file: string, args: readonly string[], env: Record<string, string>, stdin: string, opts: { cwd?: string } = {}): Promise<PluginRun> {
+export function spawnPlugin(
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  stdin: string,
+  opts: { cwd?: string } = {},
+): Promise<PluginRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...opts });
     let stdout = '';
@@ -103,5 +109,10 @@ export function tempDataDir(): string {
 /** Address-named files of a host-local network: the reservations. */
 export function reservations(dataDir: string, network: string): string[] {
   const dir = path.join(dataDir, network);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip.') && !n.startsWith('.')).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip.') && !n.startsWith('.'))
+        .sort()
+    : [];
 }

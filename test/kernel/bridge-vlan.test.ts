@@ -132,7 +132,9 @@ describe('masquerade with iptables-legacy', () => {
 describe('against the Go plugin (1.1.1) with a VLAN', () => {
   test('results are equal modulo MACs and veth names', () => {
     const mask = (r: Json) =>
-      JSON.parse(JSON.stringify(r), (k, v) => (k === 'mac' ? 'MAC' : k === 'sandbox' ? 'SANDBOX' : typeof v === 'string' && /^veth[0-9a-f]{8}$/.test(v) ? 'VETH' : v));
+      JSON.parse(JSON.stringify(r), (k, v) =>
+        k === 'mac' ? 'MAC' : k === 'sandbox' ? 'SANDBOX' : typeof v === 'string' && /^veth[0-9a-f]{8}$/.test(v) ? 'VETH' : v,
+      );
     const ours = mask(add({ vlan: 100, isGateway: true }));
     const go = new Sandbox();
     try {

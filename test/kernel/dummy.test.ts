@@ -48,10 +48,16 @@ function added(extra: Record<string, unknown> = {}, ipam: Record<string, unknown
 }
 
 const link = (ns: TestNs, name = 'eth0') => ns.ipJson('-d', 'link', 'show', 'dev', name)[0];
-const linkNames = (ns: TestNs): string[] => ns.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname).sort();
+const linkNames = (ns: TestNs): string[] =>
+  ns
+    .ipJson('link', 'show')
+    .map((l: { ifname: string }) => l.ifname)
+    .sort();
 function globalAddresses(ns: TestNs, name = 'eth0'): string[] {
   const [entry] = ns.ipJson('address', 'show', 'dev', name);
-  return (entry?.addr_info ?? []).filter((a: { scope: string }) => a.scope === 'global').map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`);
+  return (entry?.addr_info ?? [])
+    .filter((a: { scope: string }) => a.scope === 'global')
+    .map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`);
 }
 function expectNothingLeft(): void {
   expect(linkNames(topo.ctr)).toEqual(['lo']);
@@ -121,7 +127,11 @@ describe('dummy ADD', () => {
 describe('dummy ADD: result of every version family', () => {
   it.each(['0.1.0', '0.2.0'])('%s: ip4 with its routes', (v) => {
     const r = ok({ command: 'ADD', conf: dummyConf({ cniVersion: v }) });
-    expect(r.json).toEqual({ cniVersion: v, ip4: { ip: '10.70.0.2/24', gateway: '10.70.0.1', routes: [{ dst: '10.71.0.0/16' }] }, dns: {} });
+    expect(r.json).toEqual({
+      cniVersion: v,
+      ip4: { ip: '10.70.0.2/24', gateway: '10.70.0.1', routes: [{ dst: '10.71.0.0/16' }] },
+      dns: {},
+    });
   });
 
   it.each(['0.3.0', '0.3.1', '0.4.0'])('%s: ips with version, dns {}', (v) => {
@@ -151,7 +161,10 @@ describe('a failed dummy ADD undoes itself', () => {
 
   it('a route the kernel refuses: the link and the reservation are undone', () => {
     const r = run({ command: 'ADD', conf: dummyConf({}, { routes: [{ dst: '192.168.0.0/16', gw: '10.99.0.1' }] }) });
-    expect(r.json).toMatchObject({ code: 999, msg: expect.stringMatching(/^dummy: failed to add route 192\.168\.0\.0\/16 via 10\.99\.0\.1/) });
+    expect(r.json).toMatchObject({
+      code: 999,
+      msg: expect.stringMatching(/^dummy: failed to add route 192\.168\.0\.0\/16 via 10\.99\.0\.1/),
+    });
     expectNothingLeft();
   });
 
@@ -219,7 +232,9 @@ describe('dummy CHECK', () => {
   it('fails when the MAC differs', () => {
     const conf = added();
     topo.ctr.ip('link', 'set', 'eth0', 'address', '02:00:00:00:99:99');
-    expect(run({ command: 'CHECK', conf }).json).toMatchObject({ msg: expect.stringMatching(/doesn't match container MAC: 02:00:00:00:99:99$/) });
+    expect(run({ command: 'CHECK', conf }).json).toMatchObject({
+      msg: expect.stringMatching(/doesn't match container MAC: 02:00:00:00:99:99$/),
+    });
   });
 
   it('fails when the interface is not a dummy', () => {

@@ -42,7 +42,12 @@ it('ADD of eth0 works although the host namespace has an eth0; DEL removes it', 
   const [link] = topo.ctr.ipJson('-d', 'link', 'show', 'dev', 'eth0');
   expect(link.linkinfo.info_kind).toBe('macvlan');
   expect(topo.host.ipJson('-d', 'link', 'show', 'dev', 'eth0')[0].linkinfo.info_kind).toBe('dummy');
-  expect(topo.ctr.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+  expect(
+    topo.ctr
+      .ipJson('link', 'show')
+      .map((l: { ifname: string }) => l.ifname)
+      .sort(),
+  ).toEqual(['eth0', 'lo']);
 
   runOk(topo.host, 'macvlan', { command: 'DEL', conf: conf(), netns: topo.ctr.path });
   expect(topo.ctr.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname)).toEqual(['lo']);

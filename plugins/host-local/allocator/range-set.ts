@@ -16,7 +16,8 @@ export interface RangeSet {
 
 /** Validates one set: not empty, one family, no two ranges sharing an address. */
 export function makeRangeSet(ranges: Range[], index: number, source: string): RangeSet {
-  if (ranges.length === 0) throw new CniError(ErrCode.InvalidNetworkConfig, `host-local: ${source} is an empty range set; give it at least one range`);
+  if (ranges.length === 0)
+    throw new CniError(ErrCode.InvalidNetworkConfig, `host-local: ${source} is an empty range set; give it at least one range`);
   const family = ranges[0].subnet.family;
   ranges.forEach((r, i) => {
     if (r.subnet.family !== family) {

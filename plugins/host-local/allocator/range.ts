@@ -50,7 +50,10 @@ export function canonicalRange(spec: RangeSpec, where: string): Range {
   const gateway = spec.gateway ? parseAddress(where, 'gateway', spec.gateway) : firstHost;
   const start = spec.rangeStart ? parseAddress(where, 'rangeStart', spec.rangeStart) : firstHost;
   const end = spec.rangeEnd ? parseAddress(where, 'rangeEnd', spec.rangeEnd) : defaultEnd(subnet);
-  for (const [key, ip] of [['rangeStart', start], ['rangeEnd', end]] as const) {
+  for (const [key, ip] of [
+    ['rangeStart', start],
+    ['rangeEnd', end],
+  ] as const) {
     if (!subnet.contains(ip)) throw invalid(where, `.${key} "${ip.toString()}" is not in subnet ${subnet.toString()}`);
   }
   if (start.compare(end) > 0) throw invalid(where, `.rangeStart "${start.toString()}" is after rangeEnd "${end.toString()}"`);

@@ -114,7 +114,11 @@ export class AttachmentIndex {
 
   /** An index rebuilt from a full scan of the reservation files. */
   static fromScan(file: string, reservations: Reservation[]): AttachmentIndex {
-    return new AttachmentIndex(file, undefined, new Map(reservations.map((r) => [r.ip.toString(), { containerId: r.containerId, ifName: r.ifName }])));
+    return new AttachmentIndex(
+      file,
+      undefined,
+      new Map(reservations.map((r) => [r.ip.toString(), { containerId: r.containerId, ifName: r.ifName }])),
+    );
   }
 
   /**

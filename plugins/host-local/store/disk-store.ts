@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CniError } from '../../../lib/cni/errors';
+import { CniError, ErrCode } from '../../../lib/cni/errors';
 import { Ip } from '../../../lib/ip';
 import { AttachmentIndex, indexFiles } from './attachment-index';
-import { lockFile, type HeldLock } from './lock';
+import { FileLockError, lockFile, type HeldLock } from '../../../lib/net/file-lock';
 import { createExclusive, createTemp, ensureStateDir, ioError, networkDir, readStateFile, removeName, replaceFile } from './state-dir';
 import { holds, holdsLegacy, parseReservationContent, reservationContent, type AttachmentKey, type Reservation, type Store } from './store';
 
@@ -70,7 +70,8 @@ export class DiskStore implements Store {
     try {
       lock = await lockFile(path.join(dir, LOCK_NAME));
     } catch (e) {
-      throw e instanceof CniError ? e : ioError(`cannot open the lock of ${dir}`, e);
+      if (e instanceof FileLockError) throw new CniError(ErrCode.Internal, `host-local: ${e.message}`);
+      throw ioError(`cannot open the lock of ${dir}`, e);
     }
     const store = new DiskStore(dir, lock, indexFiles(dataDir, network), setCount);
     try {

@@ -40,7 +40,10 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
     st = fs.lstatSync(dir);
   }
   if (!st.isDirectory()) {
-    throw new CniError(ErrCode.Internal, `host-local: ${dir} is not a directory${st.isSymbolicLink() ? ' (a symbolic link, refused)' : ''}`);
+    throw new CniError(
+      ErrCode.Internal,
+      `host-local: ${dir} is not a directory${st.isSymbolicLink() ? ' (a symbolic link, refused)' : ''}`,
+    );
   }
   return true;
 }

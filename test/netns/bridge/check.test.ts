@@ -5,7 +5,10 @@ beforeAll(requireBinaries);
 beforeEach(() => (s = new Sandbox()));
 afterEach(() => s.cleanup());
 
-function added(options: Record<string, unknown> = {}, ipam: Record<string, unknown> | null = { subnet: '10.99.0.0/24' }): { conf: Json; prev: Json } {
+function added(
+  options: Record<string, unknown> = {},
+  ipam: Record<string, unknown> | null = { subnet: '10.99.0.0/24' },
+): { conf: Json; prev: Json } {
   const conf = s.conf({ isDefaultGateway: true, ipMasq: true, ...options }, ipam);
   const prev = s.ok({ command: 'ADD', conf }).json;
   return { conf, prev };
@@ -41,16 +44,20 @@ describe('bridge CHECK', () => {
   test('fails when the masquerade rules are gone', () => {
     const { conf, prev } = added();
     s.host.execOk('iptables', ['-t', 'nat', '-F', 'POSTROUTING']);
-    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toMatch(/^masquerade rules missing: .*POSTROUTING jump for 10\.99\.0\.2/);
+    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toMatch(
+      /^masquerade rules missing: .*POSTROUTING jump for 10\.99\.0\.2/,
+    );
   });
 
   test('fails when the host veth left the bridge, or the container MAC changed', () => {
     const { conf, prev } = added();
     s.host.ip('link', 'set', prev.interfaces[1].name, 'nomaster');
-    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toBe('CNI veth created for bridge cnitest0 was not found');
+    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toBe(
+      'CNI veth created for bridge cnitest0 was not found',
+    );
     s.host.ip('link', 'set', prev.interfaces[1].name, 'master', 'cnitest0');
     s.ctr.ip('link', 'set', 'eth0', 'address', '02:11:22:33:44:55');
-    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toContain("Interface eth0 Mac");
+    expect(s.fails({ command: 'CHECK', conf: { ...conf, prevResult: prev } }).msg).toContain('Interface eth0 Mac');
   });
 
   test('fails when promiscMode no longer matches the bridge', () => {

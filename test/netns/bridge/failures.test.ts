@@ -27,7 +27,13 @@ function fake(name: string, body: string): string {
 
 function calls(name: string): string[] {
   const log = path.join(fakes, `${name}.log`);
-  return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.trim()) : [];
+  return fs.existsSync(log)
+    ? fs
+        .readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+    : [];
 }
 
 /** The fake IPAM answers ADD with `result` and everything else with success. */
@@ -68,7 +74,9 @@ describe('a failed ADD leaves nothing behind', () => {
   test('an address that cannot be added (twice the same): rollback through IPAM DEL', () => {
     const conf = fakeIpam({ cniVersion: '1.0.0', ips: [{ address: '10.99.0.7/24' }, { address: '10.99.0.7/24' }] });
     const e = s.fails({ command: 'ADD', conf, cniPath: fakes });
-    expect(e.msg).toMatch(/^failed to configure eth0 in \/run\/netns\/\S+: add address 10\.99\.0\.7\/24 to eth0: .*(exists|already assigned)/);
+    expect(e.msg).toMatch(
+      /^failed to configure eth0 in \/run\/netns\/\S+: add address 10\.99\.0\.7\/24 to eth0: .*(exists|already assigned)/,
+    );
     expect(calls('fake-ipam')).toEqual(['ADD', 'DEL']);
     expect(s.leftovers()).toEqual(NOTHING_LEFT);
     expectNextAddWorks();

@@ -45,7 +45,11 @@ const CASES: Array<[string, Record<string, unknown>, Record<string, unknown> | n
   ['plain, no gateway', {}, { subnet: '10.99.0.0/24' }],
   ['isGateway + ipMasq', { isGateway: true, ipMasq: true }, { subnet: '10.99.0.0/24', routes: [{ dst: '0.0.0.0/0' }] }],
   ['isDefaultGateway, dual stack', { isDefaultGateway: true }, dual],
-  ['IPAM default route with gateway wins', { isDefaultGateway: true }, { subnet: '10.99.0.0/24', routes: [{ dst: '0.0.0.0/0', gw: '10.99.0.254' }] }],
+  [
+    'IPAM default route with gateway wins',
+    { isDefaultGateway: true },
+    { subnet: '10.99.0.0/24', routes: [{ dst: '0.0.0.0/0', gw: '10.99.0.254' }] },
+  ],
   ['hairpin, mtu, promisc off', { hairpinMode: true, mtu: 1400 }, { subnet: '10.99.0.0/24' }],
   ['explicit IPAM gateway', { isGateway: true }, { ranges: [[{ subnet: '10.99.0.0/24', gateway: '10.99.0.100' }]] }],
   ['L2 only', {}, null],

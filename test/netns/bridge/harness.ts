@@ -27,7 +27,7 @@ export function requireGoPlugins(): void {
   }
 }
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Json = any;  
 
 export type Run = PluginRun;
 
@@ -139,7 +139,9 @@ export class Sandbox {
   spoofRules(): string[] {
     const r = this.host.exec('nft', ['-j', 'list', 'table', 'bridge', 'nat']);
     if (r.status !== 0) return [];
-    return (JSON.parse(r.stdout).nftables as Json[]).filter((o) => o.rule || (o.chain && o.chain.name !== 'PREROUTING')).map((o) => JSON.stringify(o));
+    return (JSON.parse(r.stdout).nftables as Json[])
+      .filter((o) => o.rule || (o.chain && o.chain.name !== 'PREROUTING'))
+      .map((o) => JSON.stringify(o));
   }
 
   /** Reservation files (IP addresses) host-local holds for any network. */

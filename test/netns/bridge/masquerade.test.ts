@@ -41,7 +41,12 @@ describe('ipMasq with iptables', () => {
     s.ok({ command: 'ADD', conf });
     s.ok({ command: 'ADD', conf, ifName: 'eth1' });
     const chain = masqChainName('testnet', 'ctr1');
-    expect(s.natRules().filter((l) => l.startsWith(`-A ${chain}`)).map((l) => l.split(' -j ')[1])).toEqual(['ACCEPT', 'MASQUERADE']);
+    expect(
+      s
+        .natRules()
+        .filter((l) => l.startsWith(`-A ${chain}`))
+        .map((l) => l.split(' -j ')[1]),
+    ).toEqual(['ACCEPT', 'MASQUERADE']);
     expect(s.natRules().filter((l) => l.startsWith('-A POSTROUTING'))).toHaveLength(2);
   });
 
@@ -84,7 +89,7 @@ describe('ipMasq with nftables', () => {
 
   test('an unknown backend is refused', () => {
     const e = s.fails({ command: 'ADD', conf: s.conf({ ipMasq: true, ipMasqBackend: 'pf' }) });
-    expect(e).toMatchObject({ code: 7, msg: "bridge: option 'ipMasqBackend' must be \"iptables\" or \"nftables\", got \"pf\"" });
+    expect(e).toMatchObject({ code: 7, msg: 'bridge: option \'ipMasqBackend\' must be "iptables" or "nftables", got "pf"' });
     expect(s.leftovers()).toEqual(NOTHING_LEFT);
   });
 });

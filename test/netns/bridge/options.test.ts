@@ -110,7 +110,9 @@ describe('bridge options: container interface', () => {
       return live;
     };
     const args = 'IgnoreUnknown=1;MAC=02:00:00:00:00:03';
-    expect(mac(s.conf({ runtimeConfig: { mac: '02:00:00:00:00:01' }, args: { cni: { mac: '02:00:00:00:00:02' } } }), args)).toBe('02:00:00:00:00:01');
+    expect(mac(s.conf({ runtimeConfig: { mac: '02:00:00:00:00:01' }, args: { cni: { mac: '02:00:00:00:00:02' } } }), args)).toBe(
+      '02:00:00:00:00:01',
+    );
     expect(mac(s.conf({ args: { cni: { mac: '02:00:00:00:00:02' } } }), args)).toBe('02:00:00:00:00:02');
     expect(mac(s.conf(), args)).toBe('02:00:00:00:00:03');
   });
@@ -157,7 +159,9 @@ describe('bridge options: gateway', () => {
     expect(s.addresses(s.host, 'cnitest0').sort()).toEqual(['fd50::1/64', 'fd99::1/64']);
     s.host.execOk('ip', ['address', 'add', 'fd98::7/64', 'dev', 'cnitest0', 'nodad']);
     const conf98 = { ...s.conf({ isGateway: true }, { subnet: 'fd98::/64' }), name: 'net98' };
-    expect(s.fails({ command: 'ADD', conf: conf98, containerId: 'ctr2', ifName: 'eth1' }).msg).toContain('already has an IP address different from fd98::1/64');
+    expect(s.fails({ command: 'ADD', conf: conf98, containerId: 'ctr2', ifName: 'eth1' }).msg).toContain(
+      'already has an IP address different from fd98::1/64',
+    );
     s.ok({ command: 'ADD', conf: { ...conf98, forceAddress: true }, containerId: 'ctr2', ifName: 'eth1' });
     expect(s.addresses(s.host, 'cnitest0').sort()).toEqual(['fd50::1/64', 'fd98::1/64', 'fd99::1/64']);
   });

@@ -43,7 +43,10 @@ describe.each(PLUGIN_SETS)('CLI with %s', (_label, cniPath) => {
     const r1 = JSON.parse(add1.stdout) as Result;
     const r2 = JSON.parse(add2.stdout) as Result;
 
-    for (const [r, pod] of [[r1, pod1], [r2, pod2]] as const) {
+    for (const [r, pod] of [
+      [r1, pod1],
+      [r2, pod2],
+    ] as const) {
       expect(r.cniVersion).toBe('1.0.0');
       expect(r.interfaces?.[0].name).toBe('cni-ts0');
       const eth0 = r.interfaces?.findIndex((i) => i.name === 'eth0' && i.sandbox === pod.path);
@@ -126,7 +129,11 @@ describe.each(PLUGIN_SETS)('CLI with %s', (_label, cniPath) => {
 // 60-cni-ts-dummy (no dummy links); those belong to the full-kernel suite.
 const RUNNABLE: Array<{ file: string; expectIps: RegExp[]; interfaces: string[]; setup?: (sb: Sandbox) => void }> = [
   { file: '10-cni-ts-bridge.conflist', expectIps: [/^10\.201\.0\.\d+\/24$/], interfaces: ['cni-ts0', 'veth', 'eth0'] },
-  { file: '20-cni-ts-bridge-dualstack.conflist', expectIps: [/^10\.202\.0\.\d+\/24$/, /^fd3c:7e4d:9b21:202::[0-9a-f]+\/64$/], interfaces: ['cni-ts1', 'veth', 'eth0'] },
+  {
+    file: '20-cni-ts-bridge-dualstack.conflist',
+    expectIps: [/^10\.202\.0\.\d+\/24$/, /^fd3c:7e4d:9b21:202::[0-9a-f]+\/64$/],
+    interfaces: ['cni-ts1', 'veth', 'eth0'],
+  },
   { file: '30-cni-ts-bridge-l2.conflist', expectIps: [], interfaces: ['cni-ts2', 'veth', 'eth0'] },
   {
     file: '50-cni-ts-macvlan.conflist',
@@ -158,25 +165,33 @@ describe.each(PLUGIN_SETS)('conf-examples with %s', (_label, cniPath) => {
     }
   });
 
-  it.each(RUNNABLE)('$file: ADD gives the expected interfaces and addresses, DEL leaves nothing', ({ file, expectIps, interfaces, setup }) => {
-    const name = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')).name;
-    setup?.(sb);
-    const pod = sb.pod('pod');
-    const add = sb.cli(['add', name, pod.path]);
-    expect({ status: add.status, stderr: add.stderr }).toEqual({ status: 0, stderr: '' });
-    const r = JSON.parse(add.stdout) as Result;
-    expect(r.cniVersion).toBe('1.0.0');
-    expect((r.interfaces ?? []).map((i) => (i.name.startsWith('veth') ? 'veth' : i.name))).toEqual(interfaces);
-    expect((r.ips ?? []).map((i) => i.address)).toEqual(expectIps.map((re) => expect.stringMatching(re)));
-    if (interfaces.includes('eth0')) {
-      const kernel = sb.ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number; scope: string }> }>>(pod.ns, ['addr', 'show', 'dev', 'eth0']);
-      const global = kernel[0].addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-      expect(global.sort()).toEqual((r.ips ?? []).map((i) => i.address).sort());
-    }
-    expect(sb.cli(['del', name, pod.path])).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(sb.ipJson(pod.ns, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
-    expect(sb.reservations(name)).toEqual([]);
-    expect(sb.natRules()).toEqual([]);
-    expect(sb.cacheEntries()).toEqual([]);
-  });
+  it.each(RUNNABLE)(
+    '$file: ADD gives the expected interfaces and addresses, DEL leaves nothing',
+    ({ file, expectIps, interfaces, setup }) => {
+      const name = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')).name;
+      setup?.(sb);
+      const pod = sb.pod('pod');
+      const add = sb.cli(['add', name, pod.path]);
+      expect({ status: add.status, stderr: add.stderr }).toEqual({ status: 0, stderr: '' });
+      const r = JSON.parse(add.stdout) as Result;
+      expect(r.cniVersion).toBe('1.0.0');
+      expect((r.interfaces ?? []).map((i) => (i.name.startsWith('veth') ? 'veth' : i.name))).toEqual(interfaces);
+      expect((r.ips ?? []).map((i) => i.address)).toEqual(expectIps.map((re) => expect.stringMatching(re)));
+      if (interfaces.includes('eth0')) {
+        const kernel = sb.ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number; scope: string }> }>>(pod.ns, [
+          'addr',
+          'show',
+          'dev',
+          'eth0',
+        ]);
+        const global = kernel[0].addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+        expect(global.sort()).toEqual((r.ips ?? []).map((i) => i.address).sort());
+      }
+      expect(sb.cli(['del', name, pod.path])).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(sb.ipJson(pod.ns, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
+      expect(sb.reservations(name)).toEqual([]);
+      expect(sb.natRules()).toEqual([]);
+      expect(sb.cacheEntries()).toEqual([]);
+    },
+  );
 });

@@ -100,7 +100,13 @@ export class Sandbox {
       if (r.status === 0) out.push(...r.stdout.split('\n').filter((l) => l.startsWith('-A') || l.startsWith('-N')));
     }
     const nft = sh('ip', ['netns', 'exec', this.node, 'nft', 'list', 'ruleset']);
-    if (nft.status === 0) out.push(...nft.stdout.split('\n').filter((l) => /\bmasquerade\b/.test(l)).map((l) => l.trim()));
+    if (nft.status === 0)
+      out.push(
+        ...nft.stdout
+          .split('\n')
+          .filter((l) => /\bmasquerade\b/.test(l))
+          .map((l) => l.trim()),
+      );
     return out;
   }
 

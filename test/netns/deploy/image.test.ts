@@ -17,7 +17,15 @@ const PLUGINS = PLUGIN_NAMES;
 const CONF = {
   cniVersion: '1.0.0',
   name: 'k8s-pod-network',
-  plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, ipam: { type: 'host-local', ranges: [[{ subnet: '${NODE_POD_CIDR}' }]] } }],
+  plugins: [
+    {
+      type: 'bridge',
+      bridge: 'cni0',
+      isGateway: true,
+      ipMasq: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet: '${NODE_POD_CIDR}' }]] },
+    },
+  ],
 };
 
 let tmp: string;
@@ -32,11 +40,23 @@ function podmanArgs(installerArgs: string[]): string[] {
   return [
     ...PRIVATE_SHM,
     // As restricted as deploy/kubernetes/daemonset.yaml's securityContext.
-    'run', '--rm', '--network', 'none', '--cap-drop', 'all', '--read-only', '--security-opt', 'no-new-privileges',
-    '-e', 'NODE_POD_CIDR=10.244.7.0/24',
-    '-v', `${hostBin()}:/host/opt/cni/bin`,
-    '-v', `${hostConfDir()}:/host/etc/cni/net.d`,
-    '-v', `${path.join(tmp, 'configmap')}:/etc/cni-ts:ro`,
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--cap-drop',
+    'all',
+    '--read-only',
+    '--security-opt',
+    'no-new-privileges',
+    '-e',
+    'NODE_POD_CIDR=10.244.7.0/24',
+    '-v',
+    `${hostBin()}:/host/opt/cni/bin`,
+    '-v',
+    `${hostConfDir()}:/host/etc/cni/net.d`,
+    '-v',
+    `${path.join(tmp, 'configmap')}:/etc/cni-ts:ro`,
     TAG,
     ...installerArgs,
   ];
@@ -59,9 +79,15 @@ beforeAll(() => {
   for (const d of [hostBin(), hostConfDir(), path.join(tmp, 'configmap')]) fs.mkdirSync(d, { recursive: true });
   fs.writeFileSync(path.join(tmp, 'configmap/10-cni-ts.conflist'), JSON.stringify(CONF, null, 2));
   const podmanRoot = path.join(tmp, 'podman');
-  const build = spawnSync('node', [path.join(ROOT, 'scripts/image.mjs'), '--binary', BINARY, '--tag', TAG, '--root', podmanRoot], { encoding: 'utf8' });
+  const build = spawnSync('node', [path.join(ROOT, 'scripts/image.mjs'), '--binary', BINARY, '--tag', TAG, '--root', podmanRoot], {
+    encoding: 'utf8',
+  });
   if (build.status !== 0) throw new Error(`image build failed: ${build.stdout}${build.stderr}`);
-  env = { ...process.env, CONTAINERS_STORAGE_CONF: path.join(podmanRoot, 'storage.conf'), CONTAINERS_CONF: path.join(podmanRoot, 'containers.conf') };
+  env = {
+    ...process.env,
+    CONTAINERS_STORAGE_CONF: path.join(podmanRoot, 'storage.conf'),
+    CONTAINERS_CONF: path.join(podmanRoot, 'containers.conf'),
+  };
 }, 180000);
 
 afterAll(() => {
@@ -100,7 +126,11 @@ test('a second run finds everything up to date and writes nothing', () => {
 });
 
 test('an unset template variable fails the pod with exit 1 and names the variable', () => {
-  const r = spawnSync('unshare', podmanArgs(INSTALL).filter((a) => a !== 'NODE_POD_CIDR=10.244.7.0/24' && a !== '-e'), { env, encoding: 'utf8' });
+  const r = spawnSync(
+    'unshare',
+    podmanArgs(INSTALL).filter((a) => a !== 'NODE_POD_CIDR=10.244.7.0/24' && a !== '-e'),
+    { env, encoding: 'utf8' },
+  );
   expect(r.status).toBe(1);
   expect(r.stderr).toContain('${NODE_POD_CIDR}');
 });

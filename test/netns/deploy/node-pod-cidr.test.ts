@@ -54,10 +54,35 @@ function runInPod(podCIDR: string, nodeName: string): { status: number | null; o
 beforeAll(() => {
   if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: npm run build`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-deploy-api-'));
-  const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=kubernetes',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { encoding: 'utf8' });
+  const cert = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kubernetes',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(tmp, 'key.pem'),
+      '-out',
+      path.join(tmp, 'cert.pem'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (cert.status !== 0) throw new Error(`openssl: ${cert.stderr}`);
-  const conf = { cniVersion: '1.0.0', name: 'k8s', plugins: [{ type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '${NODE_POD_CIDR}' }]] } }] };
+  const conf = {
+    cniVersion: '1.0.0',
+    name: 'k8s',
+    plugins: [{ type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '${NODE_POD_CIDR}' }]] } }],
+  };
   fs.writeFileSync(path.join(tmp, '10-cni-ts.conflist'), JSON.stringify(conf));
 });
 

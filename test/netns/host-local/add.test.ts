@@ -8,7 +8,10 @@ beforeAll(requireBinary);
 beforeEach(() => (dataDir = tempDataDir()));
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-const dual = () => ({ ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00:1::/64' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0', gw: 'fd00:1::1' }] });
+const dual = () => ({
+  ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00:1::/64' }]],
+  routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0', gw: 'fd00:1::1' }],
+});
 
 describe('host-local ADD: result shape of every version family', () => {
   it.each(['0.1.0', '0.2.0'])('%s: ip4/ip6 with per-family routes and an empty dns', async (v) => {
@@ -68,7 +71,8 @@ describe('host-local ADD: state on disk', () => {
     expect(fs.readFileSync(path.join(dir, 'fd00:1::2'))).toEqual(Buffer.from(`${'a'.repeat(64)}\r\neth0`, 'latin1'));
     expect(fs.readFileSync(path.join(dir, 'last_reserved_ip.0'), 'latin1')).toBe('10.1.0.2');
     expect(fs.readFileSync(path.join(dir, 'last_reserved_ip.1'), 'latin1')).toBe('fd00:1::2');
-    for (const f of ['10.1.0.2', 'fd00:1::2', 'last_reserved_ip.0', 'lock']) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+    for (const f of ['10.1.0.2', 'fd00:1::2', 'last_reserved_ip.0', 'lock'])
+      expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o755);
   });
 
@@ -81,7 +85,9 @@ describe('host-local ADD: state on disk', () => {
   });
 
   it('never hands out the gateway, and starts at rangeStart', async () => {
-    const conf = netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.1.0.100', rangeEnd: '10.1.0.102', gateway: '10.1.0.101' }]] });
+    const conf = netConf(dataDir, {
+      ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.1.0.100', rangeEnd: '10.1.0.102', gateway: '10.1.0.101' }]],
+    });
     const got = [];
     for (const id of ['c1', 'c2']) got.push((await ok({ command: 'ADD', conf, containerId: id })).json.ips[0]);
     expect(got).toEqual([
@@ -100,19 +106,35 @@ describe('host-local ADD: state on disk', () => {
 describe('host-local ADD: options', () => {
   it('puts resolvConf into dns', async () => {
     const resolv = path.join(dataDir, 'resolv.conf');
-    fs.writeFileSync(resolv, '# generated\nnameserver 192.0.2.53\nnameserver 2001:db8::53\ndomain example.test\nsearch a.test b.test\noptions ndots:2\n');
+    fs.writeFileSync(
+      resolv,
+      '# generated\nnameserver 192.0.2.53\nnameserver 2001:db8::53\ndomain example.test\nsearch a.test b.test\noptions ndots:2\n',
+    );
     const r = await ok({ command: 'ADD', conf: netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }]], resolvConf: resolv }) });
-    expect(r.json.dns).toEqual({ nameservers: ['192.0.2.53', '2001:db8::53'], domain: 'example.test', search: ['a.test', 'b.test'], options: ['ndots:2'] });
+    expect(r.json.dns).toEqual({
+      nameservers: ['192.0.2.53', '2001:db8::53'],
+      domain: 'example.test',
+      search: ['a.test', 'b.test'],
+      options: ['ndots:2'],
+    });
   });
 
   it('copies routes with their 1.1 attributes', async () => {
     const routes = [{ dst: '10.9.0.0/16', gw: '10.1.0.254', mtu: 1400, advmss: 1360, priority: 10, table: 100, scope: 0 }];
-    const r = await ok({ command: 'ADD', conf: netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }]], routes }, { cniVersion: '1.1.0' }) });
+    const r = await ok({
+      command: 'ADD',
+      conf: netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }]], routes }, { cniVersion: '1.1.0' }),
+    });
     expect(r.json.routes).toEqual(routes);
   });
 
   it('prepends the legacy top-level subnet as set 0', async () => {
-    const conf = netConf(dataDir, { subnet: '10.5.0.0/24', rangeStart: '10.5.0.50', gateway: '10.5.0.254', ranges: [[{ subnet: 'fd00:5::/64' }]] });
+    const conf = netConf(dataDir, {
+      subnet: '10.5.0.0/24',
+      rangeStart: '10.5.0.50',
+      gateway: '10.5.0.254',
+      ranges: [[{ subnet: 'fd00:5::/64' }]],
+    });
     const r = await ok({ command: 'ADD', conf });
     expect(r.json.ips).toEqual([
       { address: '10.5.0.50/24', gateway: '10.5.0.254' },
@@ -123,7 +145,11 @@ describe('host-local ADD: options', () => {
   });
 
   it('prepends runtimeConfig.ipRanges (Go-cased keys too)', async () => {
-    const conf = netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }]] }, { runtimeConfig: { IPRanges: [[{ Subnet: '10.7.0.0/24' }]] } });
+    const conf = netConf(
+      dataDir,
+      { ranges: [[{ subnet: '10.1.0.0/24' }]] },
+      { runtimeConfig: { IPRanges: [[{ Subnet: '10.7.0.0/24' }]] } },
+    );
     expect(addressesOf((await ok({ command: 'ADD', conf })).json)).toEqual(['10.7.0.2/24', '10.1.0.2/24']);
     expect(lease(dataDir, 'last_reserved_ip.0')).toBe('10.7.0.2');
   });
@@ -175,14 +201,30 @@ describe('host-local ADD: errors', () => {
     const conf = netConf(dataDir, { ranges: [[{ subnet: 'fd00:2::/64' }], [{ subnet: '10.1.0.0/30' }]] });
     await ok({ command: 'ADD', conf, containerId: 'c1' });
     const r = await cni({ command: 'ADD', conf, containerId: 'c2' });
-    expect(r.json).toEqual({ cniVersion: '1.0.0', code: 11, msg: 'failed to allocate for range 1: no IP addresses available in range set: 10.1.0.1-10.1.0.2' });
+    expect(r.json).toEqual({
+      cniVersion: '1.0.0',
+      code: 11,
+      msg: 'failed to allocate for range 1: no IP addresses available in range set: 10.1.0.1-10.1.0.2',
+    });
     expect(leases(dataDir)).toEqual(['10.1.0.2', 'fd00:2::2']);
   });
 
   it.each<[string, Record<string, unknown>, string, number, string | RegExp]>([
-    ['host bits', { ranges: [[{ subnet: '10.1.0.1/24' }]] }, '', 7, 'host-local: ipam.ranges[0][0].subnet "10.1.0.1/24" has host bits set; use 10.1.0.0/24'],
+    [
+      'host bits',
+      { ranges: [[{ subnet: '10.1.0.1/24' }]] },
+      '',
+      7,
+      'host-local: ipam.ranges[0][0].subnet "10.1.0.1/24" has host bits set; use 10.1.0.0/24',
+    ],
     ['no ranges', {}, '', 7, /no IP ranges specified/],
-    ['overlapping sets', { ranges: [[{ subnet: '10.1.0.0/16' }], [{ subnet: '10.1.5.0/24' }]] }, '', 7, /range set 0 \(ipam.ranges\[0\]\) overlaps range set 1/],
+    [
+      'overlapping sets',
+      { ranges: [[{ subnet: '10.1.0.0/16' }], [{ subnet: '10.1.5.0/24' }]] },
+      '',
+      7,
+      /range set 0 \(ipam.ranges\[0\]\) overlaps range set 1/,
+    ],
     ['an unknown CNI_ARGS key', { ranges: [[{ subnet: '10.1.0.0/24' }]] }, 'K8S_POD_NAME=web', 4, /CNI_ARGS: unknown args/],
     ['a bad IP= value', { ranges: [[{ subnet: '10.1.0.0/24' }]] }, 'IP=10.1.0', 4, /CNI_ARGS: IP "10.1.0" is not an IP address/],
   ])('rejects %s', async (_what, ipam, args, code, msg) => {
@@ -200,7 +242,10 @@ describe('host-local ADD: errors', () => {
   });
 
   it('rejects two IPv4 sets at cniVersion 0.2.0', async () => {
-    const r = await cni({ command: 'ADD', conf: netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/24' }]] }, { cniVersion: '0.2.0' }) });
+    const r = await cni({
+      command: 'ADD',
+      conf: netConf(dataDir, { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/24' }]] }, { cniVersion: '0.2.0' }),
+    });
     expect(r.json).toMatchObject({ cniVersion: '0.2.0', code: 7 });
   });
 });

@@ -25,7 +25,10 @@ describe('host-local DEL', () => {
 
   it('is idempotent: a second DEL, without netns or prevResult, succeeds', async () => {
     await ok({ command: 'ADD', conf: netConf(dataDir, ipam()) });
-    await ok({ command: 'DEL', conf: netConf(dataDir, ipam(), { prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.2/24' }] } }) });
+    await ok({
+      command: 'DEL',
+      conf: netConf(dataDir, ipam(), { prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.2/24' }] } }),
+    });
     await ok({ command: 'DEL', conf: netConf(dataDir, ipam()), env: { CNI_NETNS: '' } });
     await ok({ command: 'DEL', conf: netConf(dataDir, ipam()), env: { CNI_NETNS: undefined } });
     expect(leases(dataDir)).toEqual([]);
@@ -51,7 +54,11 @@ describe('host-local DEL', () => {
     expect(noIpam.json).toMatchObject({ code: 7 });
     const badArgs = await cni({ command: 'DEL', conf: netConf(dataDir, ipam()), args: 'K8S_POD_NAME=x' });
     expect(badArgs.json).toMatchObject({ code: 4 });
-    await ok({ command: 'DEL', conf: netConf(dataDir, ipam()), args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=x;K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u' });
+    await ok({
+      command: 'DEL',
+      conf: netConf(dataDir, ipam()),
+      args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=x;K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u',
+    });
   });
 
   it('cleans up temporaries a crashed run left behind', async () => {

@@ -8,11 +8,17 @@ beforeEach(() => (dataDir = tempDataDir()));
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 const ipam = () => ({ ranges: [[{ subnet: '10.1.0.0/24' }]] });
-const v11 = (extra: Record<string, unknown> = {}, dir = dataDir, i: Record<string, unknown> = ipam()) => netConf(dir, i, { cniVersion: '1.1.0', ...extra });
+const v11 = (extra: Record<string, unknown> = {}, dir = dataDir, i: Record<string, unknown> = ipam()) =>
+  netConf(dir, i, { cniVersion: '1.1.0', ...extra });
 
 describe('host-local GC', () => {
   beforeEach(async () => {
-    for (const [id, ifName] of [['keep', 'eth0'], ['keep', 'eth1'], ['gone', 'eth0']]) await ok({ command: 'ADD', conf: v11(), containerId: id, ifName });
+    for (const [id, ifName] of [
+      ['keep', 'eth0'],
+      ['keep', 'eth1'],
+      ['gone', 'eth0'],
+    ])
+      await ok({ command: 'ADD', conf: v11(), containerId: id, ifName });
     const dir = path.join(dataDir, 'hlnet');
     fs.writeFileSync(path.join(dir, '10.1.0.50'), 'keep');
     fs.writeFileSync(path.join(dir, '10.1.0.51'), 'gone');
@@ -20,7 +26,11 @@ describe('host-local GC', () => {
   });
 
   it('releases what is not in cni.dev/valid-attachments and leaves every other file alone', async () => {
-    await ok({ command: 'GC', conf: v11({ 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] }), env: { CNI_CONTAINERID: undefined, CNI_IFNAME: undefined, CNI_NETNS: undefined } });
+    await ok({
+      command: 'GC',
+      conf: v11({ 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] }),
+      env: { CNI_CONTAINERID: undefined, CNI_IFNAME: undefined, CNI_NETNS: undefined },
+    });
     expect(leases(dataDir)).toEqual(['10.1.0.2', '10.1.0.50', 'notes.txt']);
     expect(stateNames(dataDir)).toEqual(['10.1.0.2', '10.1.0.50', 'last_reserved_ip.0', 'lock', 'notes.txt']);
   });
@@ -37,7 +47,9 @@ describe('host-local GC', () => {
 
   it('refuses to run without the list, and below cniVersion 1.1.0', async () => {
     expect((await cni({ command: 'GC', conf: v11() })).json).toMatchObject({ code: 7 });
-    expect((await cni({ command: 'GC', conf: netConf(dataDir, ipam(), { 'cni.dev/valid-attachments': [] }) })).json).toMatchObject({ code: 1 });
+    expect((await cni({ command: 'GC', conf: netConf(dataDir, ipam(), { 'cni.dev/valid-attachments': [] }) })).json).toMatchObject({
+      code: 1,
+    });
     expect(leases(dataDir)).toHaveLength(6);
   });
 
@@ -66,13 +78,19 @@ describe('host-local STATUS', () => {
     const small = { ranges: [[{ subnet: 'fd00::/64' }], [{ subnet: '10.1.0.0/30' }]] };
     await ok({ command: 'ADD', conf: v11({}, dataDir, small) });
     const r = await cni({ command: 'STATUS', conf: v11({}, dataDir, small), env });
-    expect(r.json).toEqual({ cniVersion: '1.1.0', code: 50, msg: 'host-local: no IP addresses available in range set 1 (10.1.0.1-10.1.0.2)' });
+    expect(r.json).toEqual({
+      cniVersion: '1.1.0',
+      code: 50,
+      msg: 'host-local: no IP addresses available in range set 1 (10.1.0.1-10.1.0.2)',
+    });
     await ok({ command: 'DEL', conf: v11({}, dataDir, small) });
     await ok({ command: 'STATUS', conf: v11({}, dataDir, small), env });
   });
 
   it('is refused below cniVersion 1.1.0 and still validates the config', async () => {
     expect((await cni({ command: 'STATUS', conf: netConf(dataDir, ipam()), env })).json).toMatchObject({ code: 1 });
-    expect((await cni({ command: 'STATUS', conf: v11({}, dataDir, { ranges: [[{ subnet: '10.1.0.1/24' }]] }), env })).json).toMatchObject({ code: 7 });
+    expect((await cni({ command: 'STATUS', conf: v11({}, dataDir, { ranges: [[{ subnet: '10.1.0.1/24' }]] }), env })).json).toMatchObject({
+      code: 7,
+    });
   });
 });

@@ -1,9 +1,21 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { lockFile } from '../../../plugins/host-local/store/lock';
+import { lockFile } from '../../../lib/net/file-lock';
 import { flockWaiters, until } from '../../helpers/proc-locks';
-import { addressesOf, GO_HOST_LOCAL, cni, lease, leases, netConf, ok, requireBinary, requireGoPlugin, stateNames, tempDataDir } from './harness';
+import {
+  addressesOf,
+  GO_HOST_LOCAL,
+  cni,
+  lease,
+  leases,
+  netConf,
+  ok,
+  requireBinary,
+  requireGoPlugin,
+  stateNames,
+  tempDataDir,
+} from './harness';
 
 // cni-ts and the Go reference plugin (Debian containernetworking-plugins 1.1.1, which speaks
 // up to cniVersion 1.0.0) on one data directory: same files, same lock.
@@ -53,7 +65,13 @@ describe('host-local next to the Go plugin', () => {
   it('continues the same round robin (last_reserved_ip is shared)', async () => {
     const conf = netConf(dataDir, dual());
     const order = [];
-    for (const [id, bin] of [['a', GO], ['b', {}], ['c', GO], ['d', {}]] as const) order.push(addressesOf((await ok({ command: 'ADD', conf, containerId: id, ...bin })).json));
+    for (const [id, bin] of [
+      ['a', GO],
+      ['b', {}],
+      ['c', GO],
+      ['d', {}],
+    ] as const)
+      order.push(addressesOf((await ok({ command: 'ADD', conf, containerId: id, ...bin })).json));
     expect(order).toEqual(['2', '3', '4', '5'].map((n) => [`10.30.0.${n}/24`, `fd00:30::${n}/64`]));
   });
 
@@ -68,12 +86,28 @@ describe('host-local next to the Go plugin', () => {
       ['ADD', 'c4', ''],
       ['DEL', 'c9', ''],
     ];
-    for (const [dir, bin] of [[goDir, GO], [tsDir, {}]] as const) {
-      for (const [command, containerId, args] of ops) await ok({ command: command as 'ADD', conf: netConf(dir, dual()), containerId, args, ...bin });
+    for (const [dir, bin] of [
+      [goDir, GO],
+      [tsDir, {}],
+    ] as const) {
+      for (const [command, containerId, args] of ops)
+        await ok({ command: command as 'ADD', conf: netConf(dir, dual()), containerId, args, ...bin });
     }
-    const snapshot = (dir: string) => stateNames(dir).filter((n) => n !== 'lock').map((n) => [n, lease(dir, n)]);
+    const snapshot = (dir: string) =>
+      stateNames(dir)
+        .filter((n) => n !== 'lock')
+        .map((n) => [n, lease(dir, n)]);
     expect(snapshot(tsDir)).toEqual(snapshot(goDir));
-    expect(snapshot(tsDir).map(([n]) => n)).toEqual(['10.30.0.77', '10.30.0.78', '10.30.0.79', 'fd00:30::3', 'fd00:30::4', 'fd00:30::5', 'last_reserved_ip.0', 'last_reserved_ip.1']);
+    expect(snapshot(tsDir).map(([n]) => n)).toEqual([
+      '10.30.0.77',
+      '10.30.0.78',
+      '10.30.0.79',
+      'fd00:30::3',
+      'fd00:30::4',
+      'fd00:30::5',
+      'last_reserved_ip.0',
+      'last_reserved_ip.1',
+    ]);
   });
 
   it('gives unique addresses when both run concurrently, and each DELs the other’s containers', async () => {

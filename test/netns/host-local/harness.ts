@@ -87,8 +87,8 @@ export function lease(dataDir: string, ip: string, network = 'hlnet'): string {
 }
 
 /** The address part of each result IP, whatever the version family. */
+
 export function addressesOf(result: any): string[] {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   if (result.ips) return result.ips.map((i: { address: string }) => i.address);
   return [result.ip4?.ip, result.ip6?.ip].filter(Boolean);
 }

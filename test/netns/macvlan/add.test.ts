@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { requireBinaries, reservations } from '../../helpers/run-plugin';
 import { globalAddresses, linkNames, macvlanConf, macvlanEnv, MASTER, NETWORK, type MacvlanEnv } from './fixture';
 
@@ -37,7 +38,11 @@ describe('macvlan ADD (L3)', () => {
   });
 
   it('configures IPv6 too: enables it, keeps addresses on down, waits out DAD before the v6 gateway route', () => {
-    const conf = macvlanConf(env.dataDir, {}, { ranges: [[{ subnet: '10.60.0.0/24' }], [{ subnet: 'fd60::/64' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] });
+    const conf = macvlanConf(
+      env.dataDir,
+      {},
+      { ranges: [[{ subnet: '10.60.0.0/24' }], [{ subnet: 'fd60::/64' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] },
+    );
     env.ctr.execOk('sh', ['-c', 'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6']);
     const r = env.ok({ command: 'ADD', conf });
     expect(r.json.ips).toEqual([
@@ -55,14 +60,14 @@ describe('macvlan ADD (L3)', () => {
 
   it('copies the config dns into the result and drops the one IPAM returns', () => {
     const resolv = `${env.dataDir}/resolv.conf`;
-    require('node:fs').writeFileSync(resolv, 'nameserver 192.0.2.53\nsearch ipam.example\n');
+    fs.writeFileSync(resolv, 'nameserver 192.0.2.53\nsearch ipam.example\n');
     const dns = { nameservers: ['192.0.2.1'], domain: 'example.org', search: ['a.example'], options: ['ndots:2'] };
     expect(env.ok({ command: 'ADD', conf: macvlanConf(env.dataDir, { dns }, { resolvConf: resolv }) }).json.dns).toEqual(dns);
   });
 
   it('reports no dns when the config has none, even if IPAM returned some', () => {
     const resolv = `${env.dataDir}/resolv.conf`;
-    require('node:fs').writeFileSync(resolv, 'nameserver 192.0.2.53\n');
+    fs.writeFileSync(resolv, 'nameserver 192.0.2.53\n');
     expect(env.ok({ command: 'ADD', conf: macvlanConf(env.dataDir, {}, { resolvConf: resolv }) }).json.dns).toBeUndefined();
   });
 
@@ -77,7 +82,7 @@ describe('macvlan ADD (L3)', () => {
     expect(linkNames(env.host).filter((n) => !['lo', MASTER, 'mvup1', 'eth0', 'hosteth0p'].includes(n))).toEqual([]);
   });
 
-  it('accepts a /proc/<pid>/ns/net CNI_NETNS (as containerd\'s ctr sends), and DEL with it', async () => {
+  it("accepts a /proc/<pid>/ns/net CNI_NETNS (as containerd's ctr sends), and DEL with it", async () => {
     const sleeper = await env.ctr.background('sleep', ['600']);
     const conf = macvlanConf(env.dataDir);
     const r = env.ok({ command: 'ADD', conf, netns: sleeper.nsPath });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { requireBinaries } from '../../helpers/run-plugin';
 import { macvlanConf, macvlanEnv, type MacvlanEnv } from './fixture';
 
@@ -51,13 +52,17 @@ describe('macvlan CHECK', () => {
 
   it('fails when the mode differs from the config', () => {
     const conf = added({ mode: 'private' });
-    expect(check({ ...conf, mode: 'vepa' }).json).toMatchObject({ msg: 'container macvlan mode private does not match expected value: vepa' });
+    expect(check({ ...conf, mode: 'vepa' }).json).toMatchObject({
+      msg: 'container macvlan mode private does not match expected value: vepa',
+    });
   });
 
   it('fails when the MAC differs from prevResult', () => {
     const conf = added();
     env.ctr.ip('link', 'set', 'eth0', 'address', '02:00:00:00:99:99');
-    expect(check(conf).json).toMatchObject({ msg: expect.stringMatching(/^interface eth0 MAC .* doesn't match container MAC: 02:00:00:00:99:99$/) });
+    expect(check(conf).json).toMatchObject({
+      msg: expect.stringMatching(/^interface eth0 MAC .* doesn't match container MAC: 02:00:00:00:99:99$/),
+    });
   });
 
   it('fails when the interface is not a macvlan', () => {
@@ -76,7 +81,9 @@ describe('macvlan CHECK', () => {
   it('fails when prevResult places the interface in another sandbox', () => {
     const conf = added() as { prevResult: { interfaces: Array<{ sandbox: string }> } };
     conf.prevResult.interfaces[0].sandbox = '/run/netns/elsewhere';
-    expect(check(conf).json).toMatchObject({ msg: `sandbox in prevResult "/run/netns/elsewhere" doesn't match configured netns: ${env.ctr.path}` });
+    expect(check(conf).json).toMatchObject({
+      msg: `sandbox in prevResult "/run/netns/elsewhere" doesn't match configured netns: ${env.ctr.path}`,
+    });
   });
 
   it('requires prevResult', () => {
@@ -86,7 +93,7 @@ describe('macvlan CHECK', () => {
 
   it('fails when host-local no longer holds the reservation', () => {
     const conf = added();
-    require('node:fs').rmSync(`${env.dataDir}/mvnet/10.60.0.2`);
+    fs.rmSync(`${env.dataDir}/mvnet/10.60.0.2`);
     expect(check(conf).json).toMatchObject({ msg: expect.stringMatching(/Failed to find address added by container ctr1/) });
   });
 

@@ -15,7 +15,7 @@ export interface MacvlanEnv extends Topology {
   run(call: Omit<PluginCall, 'netns'> & { netns?: string }, i?: number): PluginRun;
   ok(call: Omit<PluginCall, 'netns'> & { netns?: string }, i?: number): PluginRun;
   /** `ip -d link show dev <ifname>` in a namespace, parsed. */
-  link(ns: TestNs, ifname?: string): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  link(ns: TestNs, ifname?: string): any;  
   destroy(): void;
 }
 
@@ -45,7 +45,11 @@ export function macvlanEnv(opts: { containers?: number; plugin?: string; binDir?
 }
 
 /** A macvlan config on MASTER with host-local in `dataDir` (IPv4 10.60.0.0/24, default route). */
-export function macvlanConf(dataDir: string, extra: Record<string, unknown> = {}, ipam: Record<string, unknown> = {}): Record<string, unknown> {
+export function macvlanConf(
+  dataDir: string,
+  extra: Record<string, unknown> = {},
+  ipam: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
     name: NETWORK,

@@ -14,7 +14,8 @@ import { macvlanConf, macvlanEnv, type MacvlanEnv } from './fixture';
 jest.setTimeout(30_000);
 beforeAll(() => {
   requireBinaries('macvlan', 'host-local');
-  if (!fs.existsSync(`${GO_BIN_DIR}/macvlan`)) throw new Error(`${GO_BIN_DIR}/macvlan is missing: apt-get install containernetworking-plugins`);
+  if (!fs.existsSync(`${GO_BIN_DIR}/macvlan`))
+    throw new Error(`${GO_BIN_DIR}/macvlan is missing: apt-get install containernetworking-plugins`);
 });
 
 let env: MacvlanEnv;
@@ -41,7 +42,9 @@ function containerState(ns: TestNs) {
     mode: link.linkinfo.info_data.mode,
     mtu: link.mtu,
     up: link.flags.includes('UP'),
-    addresses: addrs.addr_info.filter((a: { scope: string }) => a.scope === 'global').map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`),
+    addresses: addrs.addr_info
+      .filter((a: { scope: string }) => a.scope === 'global')
+      .map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`),
     routes4: ns.ipJson('-4', 'route', 'show').map((r: Record<string, unknown>) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev })),
     routes6: ns
       .ipJson('-6', 'route', 'show')
@@ -63,11 +66,17 @@ function withoutVolatile(result: Record<string, unknown>): Record<string, unknow
 
 function both(extra: Record<string, unknown>, ipam: Record<string, unknown> = {}, goExtra: Record<string, unknown> = {}) {
   const ours = env.ok({ command: 'ADD', conf: macvlanConf(env.dataDir, extra, ipam) }, 0);
-  const go = env.ok({ command: 'ADD', conf: macvlanConf(goDataDir, { ...extra, master: GO_MASTER, ...goExtra }, ipam), binDir: GO_BIN_DIR }, 1);
+  const go = env.ok(
+    { command: 'ADD', conf: macvlanConf(goDataDir, { ...extra, master: GO_MASTER, ...goExtra }, ipam), binDir: GO_BIN_DIR },
+    1,
+  );
   return { ours, go };
 }
 
-const dualStack = { ranges: [[{ subnet: '10.60.0.0/24' }], [{ subnet: 'fd60::/64' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.0.0/16', gw: '10.60.0.254' }] };
+const dualStack = {
+  ranges: [[{ subnet: '10.60.0.0/24' }], [{ subnet: 'fd60::/64' }]],
+  routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.0.0/16', gw: '10.60.0.254' }],
+};
 
 describe('macvlan ADD compared with the Go reference', () => {
   it.each(['0.2.0', '0.3.1', '0.4.0', '1.0.0'])('same result and container state, cniVersion %s', (v) => {

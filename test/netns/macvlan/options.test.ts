@@ -99,7 +99,10 @@ describe('master', () => {
 
   it('without master and without a default route: a clear error, nothing created', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, { master: undefined }) });
-    expect(r.json).toMatchObject({ code: 7, msg: expect.stringMatching(/^macvlan: no 'master' configured and no default route in the host namespace/) });
+    expect(r.json).toMatchObject({
+      code: 7,
+      msg: expect.stringMatching(/^macvlan: no 'master' configured and no default route in the host namespace/),
+    });
     expectNothingLeft(env);
   });
 

@@ -27,7 +27,10 @@ describe('a failed macvlan ADD undoes itself', () => {
 
   it('a route the kernel refuses (gateway not on-link): the link and the reservation are undone', () => {
     const r = env.run({ command: 'ADD', conf: macvlanConf(env.dataDir, {}, { routes: [{ dst: '192.168.0.0/16', gw: '10.99.0.1' }] }) });
-    expect(r.json).toMatchObject({ code: 999, msg: expect.stringMatching(/^macvlan: failed to add route 192\.168\.0\.0\/16 via 10\.99\.0\.1/) });
+    expect(r.json).toMatchObject({
+      code: 999,
+      msg: expect.stringMatching(/^macvlan: failed to add route 192\.168\.0\.0\/16 via 10\.99\.0\.1/),
+    });
     expectNothingLeft(env);
   });
 

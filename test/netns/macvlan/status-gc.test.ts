@@ -9,7 +9,8 @@ let env: MacvlanEnv;
 beforeEach(() => (env = macvlanEnv()));
 afterEach(() => env.destroy());
 
-const v11 = (extra: Record<string, unknown> = {}, ipam: Record<string, unknown> = {}) => macvlanConf(env.dataDir, { cniVersion: '1.1.0', ...extra }, ipam);
+const v11 = (extra: Record<string, unknown> = {}, ipam: Record<string, unknown> = {}) =>
+  macvlanConf(env.dataDir, { cniVersion: '1.1.0', ...extra }, ipam);
 
 describe('macvlan STATUS', () => {
   it('is ready with an L3 config whose IPAM is ready', () => {
@@ -53,6 +54,8 @@ describe('macvlan GC', () => {
 
   it('is a no-op success for L2 only', () => {
     const { ipam: _ipam, ...l2 } = v11();
-    expect(env.run({ command: 'GC', conf: { ...l2, 'cni.dev/valid-attachments': [] }, netns: '', env: { CNI_PATH: '/nonexistent' } }).status).toBe(0);
+    expect(
+      env.run({ command: 'GC', conf: { ...l2, 'cni.dev/valid-attachments': [] }, netns: '', env: { CNI_PATH: '/nonexistent' } }).status,
+    ).toBe(0);
   });
 });

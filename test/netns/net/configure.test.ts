@@ -66,7 +66,7 @@ test('ConfigureIface in one go: sysctls, v4 and v6 addresses, up, DAD wait, rout
   expect((await ctr.routes({ family: 4 })).some((r) => r.table !== 254)).toBe(false);
   expect((await ctr.routes({ table: 100 })).map((r) => r.dst)).toEqual(['192.168.0.0/16']);
   expect((await ctr.routes({ table: 'all', family: 6 })).some((r) => r.table === 255)).toBe(true);
-  expect((await ctr.routes({ dev: 'lo', family: 4 }))).toEqual([]);
+  expect(await ctr.routes({ dev: 'lo', family: 4 })).toEqual([]);
   await expect(ctr.routes({ dev: 'eth9' })).rejects.toMatchObject({ kind: 'notfound' });
   expect((await ctr.addresses('eth0')).map((a) => a.address)).toEqual(expect.arrayContaining(['10.1.0.5', '2001:db8:1::5']));
   expect((await ctr.addresses()).map((a) => a.ifname)).toEqual(expect.arrayContaining(['lo', 'eth0']));
@@ -83,7 +83,12 @@ test('routes: "create" adds a second gateway (like NLM_F_CREATE without EXCL), r
   const ctr = nsAt(t.ctr.path);
   await ctr.batch().addAddress('eth0', '10.1.0.5/24').setUp('eth0').addRoute({ dst: '10.30.0.0/16', gw: '10.1.0.1' }).run();
   await ctr.batch().addRoute({ dst: '10.30.0.0/16', gw: '10.1.0.2' }).run();
-  expect((await ctr.routes({ family: 4 })).filter((r) => r.dst === '10.30.0.0/16').map((r) => r.gateway).sort()).toEqual(['10.1.0.1', '10.1.0.2']);
+  expect(
+    (await ctr.routes({ family: 4 }))
+      .filter((r) => r.dst === '10.30.0.0/16')
+      .map((r) => r.gateway)
+      .sort(),
+  ).toEqual(['10.1.0.1', '10.1.0.2']);
   await expect(ctr.batch().addRoute({ dst: '10.30.0.0/16', gw: '10.1.0.2' }).run()).rejects.toMatchObject({
     kind: 'exists',
     message: 'add route 10.30.0.0/16 via 10.1.0.2: File exists',
@@ -97,8 +102,13 @@ test('routes: "create" adds a second gateway (like NLM_F_CREATE without EXCL), r
 test('IPv6 routes with the same destination and metric via different gateways', async () => {
   const t = await wired();
   const ctr = nsAt(t.ctr.path);
-  await ctr.batch().addAddress('eth0', '2001:db8:1::5/64', { noDad: true }).setUp('eth0')
-    .addRoute({ dst: '2001:db8:9::/48', gw: '2001:db8:1::1' }).addRoute({ dst: '2001:db8:9::/48', gw: '2001:db8:1::2' }).run();
+  await ctr
+    .batch()
+    .addAddress('eth0', '2001:db8:1::5/64', { noDad: true })
+    .setUp('eth0')
+    .addRoute({ dst: '2001:db8:9::/48', gw: '2001:db8:1::1' })
+    .addRoute({ dst: '2001:db8:9::/48', gw: '2001:db8:1::2' })
+    .run();
   const r = (await ctr.routes({ family: 6 })).filter((x) => x.dst === '2001:db8:9::/48');
   // The kernel merges them into one multipath route.
   const gws = r.flatMap((x) => (x.nexthops ? x.nexthops.map((n) => n.gateway) : [x.gateway])).sort();
@@ -114,8 +124,11 @@ test('sysctl names with dots in the interface name (VLAN-style eth0.100)', async
   expect(t.ctr.sysctl('net/ipv6/conf/eth0.100/accept_dad')).toBe('0');
   // The same from the host side, written with fs in the current namespace.
   t.host.ip('link', 'add', 'br0.5', 'type', 'veth', 'peer', 'name', 'p5');
-  await inNetnsOk(t.host, `await net.currentNs().batch().sysctl('net.ipv6.conf.br0/5.accept_ra', 0).run(); net.writeSysctl('net.ipv4.conf.br0/5.arp_notify', 1);
-    return net.readSysctl('net.ipv4.conf.br0/5.arp_notify');`);
+  await inNetnsOk(
+    t.host,
+    `await net.currentNs().batch().sysctl('net.ipv6.conf.br0/5.accept_ra', 0).run(); net.writeSysctl('net.ipv4.conf.br0/5.arp_notify', 1);
+    return net.readSysctl('net.ipv4.conf.br0/5.arp_notify');`,
+  );
   expect(t.host.sysctl('net/ipv6/conf/br0.5/accept_ra')).toBe('0');
   expect(t.host.sysctl('net/ipv4/conf/br0.5/arp_notify')).toBe('1');
   // Sysctls are per namespace: the container's copy is untouched by the host's write.

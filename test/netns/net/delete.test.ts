@@ -9,7 +9,11 @@ beforeAll(requireRoot);
 
 test('deleting the container end of a veth takes the host end along and returns the addresses it had', async () => {
   const t = makeTopology();
-  await inNetnsOk(t.host, `await net.currentNs().batch().createVeth('vethd', {}, { name: 'eth0', netns: net.nsAt(arg) }).run();`, t.ctr.path);
+  await inNetnsOk(
+    t.host,
+    `await net.currentNs().batch().createVeth('vethd', {}, { name: 'eth0', netns: net.nsAt(arg) }).run();`,
+    t.ctr.path,
+  );
   const ctr = nsAt(t.ctr.path);
   await ctr.batch().addAddress('eth0', '10.1.0.5/24').addAddress('eth0', '2001:db8::5/64', { noDad: true }).run();
   const r = await ctr.deleteLink('eth0');
@@ -34,9 +38,17 @@ test('acting in a namespace whose path is gone', async () => {
   ns.delete();
   expect(handle.status()).toBe('missing');
   expect(await handle.deleteLink('eth0')).toEqual({ deleted: false, addresses: [], netnsGone: true });
-  const err = await handle.batch().setUp('lo').run().catch((e) => e);
+  const err = await handle
+    .batch()
+    .setUp('lo')
+    .run()
+    .catch((e) => e);
   expect(err).toBeInstanceOf(NetError);
-  expect(err).toMatchObject({ kind: 'notfound', netnsGone: true, message: `enter network namespace ${ns.path}: no such network namespace` });
+  expect(err).toMatchObject({
+    kind: 'notfound',
+    netnsGone: true,
+    message: `enter network namespace ${ns.path}: no such network namespace`,
+  });
   await expect(handle.link('lo')).rejects.toMatchObject({ netnsGone: true });
   await expect(handle.exec('true', [])).rejects.toMatchObject({ netnsGone: true });
   // A /proc path of a process that has exited.
@@ -58,7 +70,10 @@ test('netnsStatus tells a namespace from a missing path and from a plain file', 
     const plain = path.join(dir, 'plain');
     fs.writeFileSync(plain, '');
     expect(netnsStatus(plain)).toBe('not-netns');
-    return expect(nsAt(plain).batch().setUp('lo').run()).rejects.toMatchObject({ netnsGone: false, message: `enter network namespace ${plain}: not a network namespace` });
+    return expect(nsAt(plain).batch().setUp('lo').run()).rejects.toMatchObject({
+      netnsGone: false,
+      message: `enter network namespace ${plain}: not a network namespace`,
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,15 @@ function driver(): string {
   if (bundle) return bundle;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-net-driver-'));
   const outfile = path.join(dir, 'driver.js');
-  buildSync({ entryPoints: [path.join(__dirname, 'driver-entry.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(__dirname, 'driver-entry.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+  });
   bundleDir = dir;
   bundle = outfile;
   return outfile;
@@ -37,10 +45,12 @@ export type DriverResult<T> = { ok: T; error?: undefined } | { ok?: undefined; e
  * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Node process
  * inside `ns`, so that lib/net's current namespace is that test namespace.
  */
-export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> {
   const file = driver();
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, file, body, JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, file, body, JSON.stringify(arg)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -57,7 +67,7 @@ export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null):
 }
 
 /** Like inNetns, but throws if the body threw. */
-export async function inNetnsOk<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function inNetnsOk<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<T> {
   const r = await inNetns<T>(ns, body, arg);
   if (r.error) throw new Error(`in ${ns.name}: ${r.error.message}`);
   return r.ok as T;

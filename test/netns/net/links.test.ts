@@ -77,7 +77,11 @@ test('a veth peer placed into a namespace given as /proc/<pid>/ns/net', async ()
   expect(ctr.status()).toBe('netns');
   expect(ctr.sameAs(nsAt(t.containers[1].path))).toBe(true);
   expect(ctr.sameAs(nsAt(t.containers[0].path))).toBe(false);
-  await inNetnsOk(t.host, `await net.currentNs().batch().createVeth('vethp', {}, { name: 'eth0', netns: net.nsAt(arg) }).run();`, sleeper.nsPath);
+  await inNetnsOk(
+    t.host,
+    `await net.currentNs().batch().createVeth('vethp', {}, { name: 'eth0', netns: net.nsAt(arg) }).run();`,
+    sleeper.nsPath,
+  );
   // Both the /proc path (nsenter) and the /run/netns path (ip -n) see it.
   expect((await ctr.link('eth0'))?.kind).toBe('veth');
   expect((await nsAt(t.containers[1].path).link('eth0'))?.kind).toBe('veth');
@@ -118,15 +122,35 @@ test('errors from another namespace name the step too (exists / notfound)', asyn
   const ctr = makeNamespace('ctr');
   ctr.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p0');
   const ns = nsAt(ctr.path);
-  const dup = await ns.batch().addAddress('eth0', '10.1.0.5/24').addAddress('eth0', '10.1.0.5/24').run().catch((e) => e);
+  const dup = await ns
+    .batch()
+    .addAddress('eth0', '10.1.0.5/24')
+    .addAddress('eth0', '10.1.0.5/24')
+    .run()
+    .catch((e) => e);
   expect(dup).toMatchObject({ name: 'NetError', kind: 'exists', stepIndex: 1 });
   expect(dup.message).toBe('add address 10.1.0.5/24 to eth0: ipv4: Address already assigned');
-  const missing = await ns.batch().sysctl('net.ipv4.conf.eth0.arp_notify', 1).setUp('eth9').run().catch((e) => e);
+  const missing = await ns
+    .batch()
+    .sysctl('net.ipv4.conf.eth0.arp_notify', 1)
+    .setUp('eth9')
+    .run()
+    .catch((e) => e);
   expect(missing).toMatchObject({ kind: 'notfound', step: 'set eth9 up', stepIndex: 1 });
   expect(ctr.sysctl('net/ipv4/conf/eth0/arp_notify')).toBe('1');
-  const gone = await ns.batch().createVeth('x0', {}, { name: 'x1', netns: nsAt('/run/netns/cnits-no-such-ns') }).run().catch((e) => e);
-  expect(gone.message).toBe('create veth x0 with peer x1 in /run/netns/cnits-no-such-ns: argument "/run/netns/cnits-no-such-ns" is wrong: Invalid "netns" value');
-  const missingSysctl = await ns.batch().sysctl('net.ipv4.conf.eth9.arp_notify', 1).run().catch((e) => e);
+  const gone = await ns
+    .batch()
+    .createVeth('x0', {}, { name: 'x1', netns: nsAt('/run/netns/cnits-no-such-ns') })
+    .run()
+    .catch((e) => e);
+  expect(gone.message).toBe(
+    'create veth x0 with peer x1 in /run/netns/cnits-no-such-ns: argument "/run/netns/cnits-no-such-ns" is wrong: Invalid "netns" value',
+  );
+  const missingSysctl = await ns
+    .batch()
+    .sysctl('net.ipv4.conf.eth9.arp_notify', 1)
+    .run()
+    .catch((e) => e);
   expect(missingSysctl.message).toBe('set sysctl net/ipv4/conf/eth9/arp_notify=1: no such sysctl');
   expect(missingSysctl.kind).toBe('notfound');
   // ignoreErrors: the reference ignores most sysctl failures.

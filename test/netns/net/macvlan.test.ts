@@ -25,14 +25,24 @@ test('macvlan created directly in the container under the name eth0, on a host e
     t.containers.map((c) => c.path),
   );
   expect(out.master).toBe('eth0');
-  expect(out.c0).toMatchObject({ kind: 'macvlan', macvlanMode: 'bridge', mtu: 1400, mac: '02:42:0a:05:00:07', parentIndex: out.masterLink.ifindex });
+  expect(out.c0).toMatchObject({
+    kind: 'macvlan',
+    macvlanMode: 'bridge',
+    mtu: 1400,
+    mac: '02:42:0a:05:00:07',
+    parentIndex: out.masterLink.ifindex,
+  });
   expect(out.c1).toMatchObject({ kind: 'macvlan', macvlanMode: 'bridge', mtu: 1500 });
   const [raw] = t.containers[0].ipJson('-d', 'link', 'show', 'eth0');
   expect(raw.linkinfo.info_data.bcqueuelen).toBe(100);
 
   // Two macvlans in bridge mode on one master reach each other (test namespaces only).
   for (const [i, c] of t.containers.entries()) {
-    await nsAt(c.path).batch().addAddress('eth0', `10.5.0.${10 + i}/24`).setUp('eth0').run();
+    await nsAt(c.path)
+      .batch()
+      .addAddress('eth0', `10.5.0.${10 + i}/24`)
+      .setUp('eth0')
+      .run();
   }
   expect(t.containers[0].exec('ping', ['-c', '1', '-W', '2', '10.5.0.11']).status).toBe(0);
 });
@@ -41,7 +51,8 @@ test('macvlan modes, and a master that lives in the container (linkInContainer)'
   const t = makeTopology();
   t.ctr.ip('link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1');
   const ctr = nsAt(t.ctr.path);
-  await ctr.batch()
+  await ctr
+    .batch()
     .createMacvlan('mv0', { master: 'uplink0', mode: 'private' })
     .createMacvlan('mv1', { master: 'uplink0', mode: 'vepa' })
     .createMacvlan('mv2', { master: 'uplink1', mode: 'passthru' })

@@ -17,10 +17,12 @@ describe.each([
 ])('DAD wait %s', (_, where) => {
   const wait = async (ns: ReturnType<typeof makeNamespace>, opts: { timeoutMs?: number } = {}) => {
     if (where === 'there') {
-      return nsAt(ns.path).waitForDad('a0', opts).then(
-        () => ({ ok: true, error: undefined }),
-        (e) => ({ ok: false, error: { message: e.message as string } }),
-      );
+      return nsAt(ns.path)
+        .waitForDad('a0', opts)
+        .then(
+          () => ({ ok: true, error: undefined }),
+          (e) => ({ ok: false, error: { message: e.message as string } }),
+        );
     }
     const r = await inNetns(ns, `await net.currentNs().waitForDad('a0', arg); return true;`, opts);
     return { ok: r.ok === true, error: r.error };

@@ -79,9 +79,15 @@ function sysctls(ns: TestNs): Map<string, string> {
   return out;
 }
 
-function sysctlDiff(before: Map<string, string>, after: Map<string, string>, allowed: (key: string, was?: string, now?: string) => boolean): string[] {
+function sysctlDiff(
+  before: Map<string, string>,
+  after: Map<string, string>,
+  allowed: (key: string, was?: string, now?: string) => boolean,
+): string[] {
   const keys = new Set([...before.keys(), ...after.keys()]);
-  return [...keys].filter((k) => before.get(k) !== after.get(k) && !allowed(k, before.get(k), after.get(k))).map((k) => `${k}: ${before.get(k)} -> ${after.get(k)}`);
+  return [...keys]
+    .filter((k) => before.get(k) !== after.get(k) && !allowed(k, before.get(k), after.get(k)))
+    .map((k) => `${k}: ${before.get(k)} -> ${after.get(k)}`);
 }
 
 /**
@@ -91,7 +97,11 @@ function sysctlDiff(before: Map<string, string>, after: Map<string, string>, all
 function steady(v: Json): Json {
   if (Array.isArray(v)) return v.map(steady);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !/timer|life_time|^tentative$/.test(k)).map(([k, x]) => [k, steady(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !/timer|life_time|^tentative$/.test(k))
+        .map(([k, x]) => [k, steady(x)]),
+    );
   }
   return v;
 }
@@ -205,7 +215,10 @@ test('churn: ADD/DEL cycles across versions, plugins and backends leave nothing 
         if (times === 2) doubleDels++;
         for (let t = 0; t < times; t++) {
           const res = e.run(call(a, 'DEL'), a.ctr);
-          if (res.status !== 0 || res.stdout !== '') problems.push(`round ${rounds} ${a.flavour.label} ${a.version} ${a.containerId}/${a.ifName}: DEL #${t + 1} failed: ${res.stdout}${res.stderr}`);
+          if (res.status !== 0 || res.stdout !== '')
+            problems.push(
+              `round ${rounds} ${a.flavour.label} ${a.version} ${a.containerId}/${a.ifName}: DEL #${t + 1} failed: ${res.stdout}${res.stderr}`,
+            );
         }
       }
       const left = leftovers(e);
@@ -231,7 +244,12 @@ test('churn: ADD/DEL cycles across versions, plugins and backends leave nothing 
     });
     const ctrChanged = e.topo.containers.flatMap((c, i) => sysctlDiff(ctrBefore[i], sysctls(c), () => false).map((d) => `ctr${i} ${d}`));
     // The gateway address on each bridge stays (as with Go); nothing else was added to them.
-    const bridgeAddrs = end.bridges.map((b: Json) => (b.addrs[0].addr_info as Json[]).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`).sort());
+    const bridgeAddrs = end.bridges.map((b: Json) =>
+      (b.addrs[0].addr_info as Json[])
+        .filter((a) => a.scope === 'global')
+        .map((a) => `${a.local}/${a.prefixlen}`)
+        .sort(),
+    );
     expect(bridgeAddrs).toEqual([['10.77.0.1/24'], ['10.76.0.1/24', 'fd76::1/64']]);
     expect(end.bridges.map((b: Json) => b.ports)).toEqual([[], []]);
 

@@ -48,8 +48,7 @@ describe('reliability: kill -9 during ADD', () => {
   test('macvlan: DEL after a SIGKILLed ADD cleans everything; the next ADD succeeds', () =>
     withEnv(async (e) => {
       console.log(`faults: macvlan ${await killDuringAdd(e, 'macvlan', 99)}, 0 unclean`);
-    }),
-  );
+    }));
 });
 
 describe('reliability: DEL twice, concurrently, during ADD', () => {
@@ -77,23 +76,25 @@ describe('reliability: DEL twice, concurrently, during ADD', () => {
     }),
   );
 
-  test.each(['bridge', 'host-local', 'macvlan'] as Plugin[])('%s: DEL arriving while ADD still runs; one more DEL leaves nothing, the next ADD works', (plugin) =>
-    withEnv(async (e) => {
-      const conf = e.conf(plugin);
-      const r = rng(plugin.length);
-      for (let i = 0; i < 6; i++) {
-        const add = e.start({ plugin, command: 'ADD', conf });
-        await sleep(r.int(40));
-        const del = e.start({ plugin, command: 'DEL', conf });
-        const [ra, rd] = await Promise.all([add.done, del.done]);
-        expect(shapeProblem(ra)).toBeUndefined();
-        expect({ del: rd.status, out: rd.stdout }).toEqual({ del: 0, out: '' });
-        e.ok({ plugin, command: 'DEL', conf });
-        expect(e.leftovers()).toEqual(NOTHING_LEFT);
-        e.ok({ plugin, command: 'ADD', conf });
-        e.ok({ plugin, command: 'DEL', conf });
-      }
-    }),
+  test.each(['bridge', 'host-local', 'macvlan'] as Plugin[])(
+    '%s: DEL arriving while ADD still runs; one more DEL leaves nothing, the next ADD works',
+    (plugin) =>
+      withEnv(async (e) => {
+        const conf = e.conf(plugin);
+        const r = rng(plugin.length);
+        for (let i = 0; i < 6; i++) {
+          const add = e.start({ plugin, command: 'ADD', conf });
+          await sleep(r.int(40));
+          const del = e.start({ plugin, command: 'DEL', conf });
+          const [ra, rd] = await Promise.all([add.done, del.done]);
+          expect(shapeProblem(ra)).toBeUndefined();
+          expect({ del: rd.status, out: rd.stdout }).toEqual({ del: 0, out: '' });
+          e.ok({ plugin, command: 'DEL', conf });
+          expect(e.leftovers()).toEqual(NOTHING_LEFT);
+          e.ok({ plugin, command: 'ADD', conf });
+          e.ok({ plugin, command: 'DEL', conf });
+        }
+      }),
   );
 });
 
@@ -102,7 +103,13 @@ describe('reliability: DEL twice, concurrently, during ADD', () => {
  * call), prepared by `prepare` (shell), and returns the plugin's answer plus a listing of the
  * tmpfs afterwards (every file with its size).
  */
-function addOnTmpfs(e: Env, plugin: Plugin, mountOpts: string, prepare: string): { status: number; json: any; stdout: string; files: string[] } {
+
+function addOnTmpfs(
+  e: Env,
+  plugin: Plugin,
+  mountOpts: string,
+  prepare: string,
+): { status: number; json: any; stdout: string; files: string[] } {
   const mnt = path.join(e.tmp, 'mnt');
   fs.mkdirSync(mnt, { recursive: true });
   const conf = e.conf(plugin);
@@ -129,16 +136,26 @@ function addOnTmpfs(e: Env, plugin: Plugin, mountOpts: string, prepare: string):
     CNI_IFNAME: 'eth0',
     CNI_PATH: BIN,
   };
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { env, input: JSON.stringify(conf), encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+    env,
+    input: JSON.stringify(conf),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`tmpfs sandbox failed: ${r.stderr}`);
   const stdout = fs.readFileSync(out, 'utf8');
-  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let json: any;
   try {
     json = JSON.parse(stdout);
   } catch {
     json = undefined;
   }
-  return { status: Number(fs.readFileSync(`${out}.rc`, 'utf8')), json, stdout, files: fs.readFileSync(`${out}.files`, 'utf8').split('\n').filter(Boolean) };
+  return {
+    status: Number(fs.readFileSync(`${out}.rc`, 'utf8')),
+    json,
+    stdout,
+    files: fs.readFileSync(`${out}.files`, 'utf8').split('\n').filter(Boolean),
+  };
 }
 
 describe('reliability: read-only and full dataDir', () => {
@@ -156,7 +173,12 @@ describe('reliability: read-only and full dataDir', () => {
   test.each(['host-local', 'bridge'] as Plugin[])('%s: full dataDir (no space) -> clear error, no half-written reservation', (plugin) =>
     withEnv((e) => {
       // The network directory exists (a node that ran before); then the disk fills up.
-      const r = addOnTmpfs(e, plugin, 'size=16k', 'mkdir -m 0755 "$MNT/relnet"; dd if=/dev/zero of="$MNT/fill" bs=4k count=64 2>/dev/null || true');
+      const r = addOnTmpfs(
+        e,
+        plugin,
+        'size=16k',
+        'mkdir -m 0755 "$MNT/relnet"; dd if=/dev/zero of="$MNT/fill" bs=4k count=64 2>/dev/null || true',
+      );
       expect(r.status).toBe(1);
       expect(Number.isInteger(r.json?.code)).toBe(true);
       expect(r.json.msg).toMatch(/space|ENOSPC/i);

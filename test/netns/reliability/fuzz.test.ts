@@ -19,9 +19,28 @@ const COMMANDS = ['ADD', 'ADD', 'ADD', 'DEL', 'DEL', 'CHECK', 'STATUS', 'GC', 'V
 
 const OPTIONS: Record<Plugin, string[]> = {
   bridge: [
-    'bridge', 'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq', 'ipMasqBackend', 'mtu', 'hairpinMode', 'promiscMode', 'vlan',
-    'vlanTrunk', 'preserveDefaultVlan', 'enabledad', 'macspoofchk', 'disableContainerInterface', 'portIsolation', 'ipam', 'dns',
-    'runtimeConfig', 'args', 'prevResult', 'capabilities',
+    'bridge',
+    'isGateway',
+    'isDefaultGateway',
+    'forceAddress',
+    'ipMasq',
+    'ipMasqBackend',
+    'mtu',
+    'hairpinMode',
+    'promiscMode',
+    'vlan',
+    'vlanTrunk',
+    'preserveDefaultVlan',
+    'enabledad',
+    'macspoofchk',
+    'disableContainerInterface',
+    'portIsolation',
+    'ipam',
+    'dns',
+    'runtimeConfig',
+    'args',
+    'prevResult',
+    'capabilities',
   ],
   macvlan: ['master', 'mode', 'mtu', 'mac', 'linkInContainer', 'bcqueuelen', 'ipam', 'dns', 'runtimeConfig', 'args', 'prevResult'],
   dummy: ['ipam', 'dns', 'runtimeConfig', 'args', 'prevResult'],
@@ -64,9 +83,46 @@ function hostile(marker: string): string[] {
   ];
 }
 
-const WRONG_VALUES: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, -1e308, 4294967296, Number.MAX_SAFE_INTEGER + 2, '', 'x', '10.0.0.0/8', [], {}, [[]], [{}], { a: 1 }, '\u202e'];
+const WRONG_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  4294967296,
+  Number.MAX_SAFE_INTEGER + 2,
+  '',
+  'x',
+  '10.0.0.0/8',
+  [],
+  {},
+  [[]],
+  [{}],
+  { a: 1 },
+  '\u202e',
+];
 
-const BAD_CIDRS = ['10.0.0.0/33', '10.0.0.1/24', '300.1.1.1/24', '10.0.0.0', '10.0.0.0/-1', '::/129', 'fe80::/64%eth0', '10.0.0.0/8 ', ' 10.0.0.0/8', '0x0a000000/8', '10.0.0.0/30', '10.0.0.0/32', '::/0', '', '10.0.0.0/08', 'abc'];
+const BAD_CIDRS = [
+  '10.0.0.0/33',
+  '10.0.0.1/24',
+  '300.1.1.1/24',
+  '10.0.0.0',
+  '10.0.0.0/-1',
+  '::/129',
+  'fe80::/64%eth0',
+  '10.0.0.0/8 ',
+  ' 10.0.0.0/8',
+  '0x0a000000/8',
+  '10.0.0.0/30',
+  '10.0.0.0/32',
+  '::/0',
+  '',
+  '10.0.0.0/08',
+  'abc',
+];
 
 const VERSIONS = ['', '1.1', '9.9.9', '0.0.0', '1.0.0\n', 'v1.0.0', '1.0.0-rc1', '01.0.0', '1.0.0.0', '0.4.0 ', 'x'.repeat(1000)];
 
@@ -92,7 +148,16 @@ const ARGS = [
   '\n',
 ];
 
-const NETNS = ['/etc/passwd', '/nonexistent/ns', 'relative/ns', '/proc/self/ns/net', '/proc/1/ns/net', '/run/netns', '/dev/null', '/proc/self/ns/mnt'];
+const NETNS = [
+  '/etc/passwd',
+  '/nonexistent/ns',
+  'relative/ns',
+  '/proc/self/ns/net',
+  '/proc/1/ns/net',
+  '/run/netns',
+  '/dev/null',
+  '/proc/self/ns/mnt',
+];
 
 const ENV_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH', 'CNI_ARGS'];
 
@@ -131,7 +196,14 @@ function generate(env: Env, r: ReturnType<typeof rng>, marker: string): Case {
       case 1: {
         const key = r.pick(IPAM_OPTIONS);
         // dataDir stays inside the sandbox: hostile text is appended to it, never a bare path.
-        const v = key === 'dataDir' ? (r.chance(0.5) ? r.pick(WRONG_VALUES) : `${env.dataDir}/${r.pick(H)}`) : r.chance(0.5) ? r.pick(WRONG_VALUES) : r.pick([...H, ...BAD_CIDRS]);
+        const v =
+          key === 'dataDir'
+            ? r.chance(0.5)
+              ? r.pick(WRONG_VALUES)
+              : `${env.dataDir}/${r.pick(H)}`
+            : r.chance(0.5)
+              ? r.pick(WRONG_VALUES)
+              : r.pick([...H, ...BAD_CIDRS]);
         if (typeof conf.ipam !== 'object' || conf.ipam === null) conf.ipam = env.ipam();
         conf.ipam[key] = v;
         if (key === 'subnet' || key === 'rangeStart' || key === 'rangeEnd' || key === 'gateway') delete conf.ipam.ranges;
@@ -217,7 +289,14 @@ function generate(env: Env, r: ReturnType<typeof rng>, marker: string): Case {
         break;
       }
       case 12: {
-        conf['cni.dev/valid-attachments'] = r.pick(['x', null, [{}], [{ containerID: 'ctr1' }], [{ containerID: '$(x)', ifname: 'a/b' }], [1, 2]]);
+        conf['cni.dev/valid-attachments'] = r.pick([
+          'x',
+          null,
+          [{}],
+          [{ containerID: 'ctr1' }],
+          [{ containerID: '$(x)', ifname: 'a/b' }],
+          [1, 2],
+        ]);
         conf.cniVersion = '1.1.0';
         what.push(`valid-attachments=${JSON.stringify(conf['cni.dev/valid-attachments'])}`);
         break;
@@ -238,7 +317,14 @@ function generate(env: Env, r: ReturnType<typeof rng>, marker: string): Case {
       }
       case 14: {
         // Nested option paths the plugins read (args.cni.*, runtimeConfig.*, ipam.routes).
-        const keys = r.pick([['args', 'cni', 'ips'], ['args', 'cni', 'mac'], ['runtimeConfig', 'mac'], ['runtimeConfig', 'ips'], ['ipam', 'routes'], ['args', 'cni']]);
+        const keys = r.pick([
+          ['args', 'cni', 'ips'],
+          ['args', 'cni', 'mac'],
+          ['runtimeConfig', 'mac'],
+          ['runtimeConfig', 'ips'],
+          ['ipam', 'routes'],
+          ['args', 'cni'],
+        ]);
         const v = r.chance(0.5) ? r.pick(WRONG_VALUES) : r.pick(H);
         setPath(conf, keys, v);
         what.push(`${keys.join('.')}=${JSON.stringify(v)}`);
@@ -253,7 +339,22 @@ function generate(env: Env, r: ReturnType<typeof rng>, marker: string): Case {
     call.conf = text.slice(0, r.int(text.length));
     what.push('truncated');
   } else if (raw === 1) {
-    call.conf = r.pick(['', 'null', '[]', '"x"', '1e999', '{', '{"a":1}{"b":2}', '\u0000', '{"name":"x","name":"y"}', '{"cniVersion":"1.0.0","name":"n","type":"bridge","ipam":{"type":"host-local","dataDir":"' + env.dataDir + '","ranges":[[{"subnet":"10.77.0.0/24"}]]},"mtu":1' + '0'.repeat(400) + '}']);
+    call.conf = r.pick([
+      '',
+      'null',
+      '[]',
+      '"x"',
+      '1e999',
+      '{',
+      '{"a":1}{"b":2}',
+      '\u0000',
+      '{"name":"x","name":"y"}',
+      '{"cniVersion":"1.0.0","name":"n","type":"bridge","ipam":{"type":"host-local","dataDir":"' +
+        env.dataDir +
+        '","ranges":[[{"subnet":"10.77.0.0/24"}]]},"mtu":1' +
+        '0'.repeat(400) +
+        '}',
+    ]);
     what.push(`stdin=${JSON.stringify(call.conf).slice(0, 80)}`);
   } else if (raw === 2) {
     // Deep nesting.
@@ -315,7 +416,9 @@ describe('reliability: input fuzzing', () => {
         if (rules.length) problems.push(`rules left: ${rules.join(' | ')}`);
       }
       if (problems.length) {
-        unclean.push(`#${i} ${what}\n    -> ${problems.join('\n    -> ')}\n    stdout: ${res.stdout.slice(0, 300)}\n    stderr: ${res.stderr.slice(0, 300)}`);
+        unclean.push(
+          `#${i} ${what}\n    -> ${problems.join('\n    -> ')}\n    stdout: ${res.stdout.slice(0, 300)}\n    stderr: ${res.stderr.slice(0, 300)}`,
+        );
         // Start the next case from a clean slate so one bug is reported once.
         for (const l of hostLinks) env.host.exec('ip', ['link', 'del', 'dev', l.ifname]);
         for (const l of ctrLinks) env.ctr.exec('ip', ['link', 'del', 'dev', l.ifname]);
@@ -338,7 +441,11 @@ describe('reliability: input fuzzing', () => {
       `fuzz: ${CASES} cases (seed ${SEED}), ${unclean.length} unclean; outcomes ${JSON.stringify(outcome)}` +
         (unclean.length ? `\n${unclean.join('\n')}` : ''),
     );
-    expect({ newUnderRun: newRun, newUnderVarLibCni: newVarLib, marker: fs.existsSync(marker) }).toEqual({ newUnderRun: [], newUnderVarLibCni: [], marker: false });
+    expect({ newUnderRun: newRun, newUnderVarLibCni: newVarLib, marker: fs.existsSync(marker) }).toEqual({
+      newUnderRun: [],
+      newUnderVarLibCni: [],
+      marker: false,
+    });
     expect(unclean).toEqual([]);
   });
 });

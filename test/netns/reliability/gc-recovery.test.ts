@@ -42,59 +42,79 @@ function state(e: Env): Json {
 }
 
 describe('reliability: GC after a node crash', () => {
-  test.each(['iptables', 'nftables'])('bridge (ipMasq, %s): one GC removes the dead attachments\u2019 reservations and rules, keeps the survivors\u2019', (backend) =>
-    withEnv((e) => {
-      const conf = e.conf('bridge', '1.1.0', 'gcnet', { ipMasqBackend: backend });
-      const atts = plan(e);
-      const add = (a: Att): void => {
-        a.result = e.ok({ plugin: 'bridge', command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr).json;
-      };
-      // The survivors first, so the state they alone own can be recorded.
-      atts.filter((a) => a.survives).forEach(add);
-      const survivorsOnly = state(e);
-      atts.filter((a) => !a.survives).forEach(add);
-      const full = state(e);
-      expect(full.reservations.length).toBe(atts.length);
-      expect(full[backend === 'nftables' ? 'nftRules' : 'natRules'].length).toBeGreaterThan(survivorsOnly[backend === 'nftables' ? 'nftRules' : 'natRules'].length);
+  test.each(['iptables', 'nftables'])(
+    'bridge (ipMasq, %s): one GC removes the dead attachments\u2019 reservations and rules, keeps the survivors\u2019',
+    (backend) =>
+      withEnv((e) => {
+        const conf = e.conf('bridge', '1.1.0', 'gcnet', { ipMasqBackend: backend });
+        const atts = plan(e);
+        const add = (a: Att): void => {
+          a.result = e.ok({ plugin: 'bridge', command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr).json;
+        };
+        // The survivors first, so the state they alone own can be recorded.
+        atts.filter((a) => a.survives).forEach(add);
+        const survivorsOnly = state(e);
+        atts.filter((a) => !a.survives).forEach(add);
+        const full = state(e);
+        expect(full.reservations.length).toBe(atts.length);
+        expect(full[backend === 'nftables' ? 'nftRules' : 'natRules'].length).toBeGreaterThan(
+          survivorsOnly[backend === 'nftables' ? 'nftRules' : 'natRules'].length,
+        );
 
-      // The crash: gc-1 loses net1 (its veth goes with it), gc-2's and gc-3's namespaces are gone.
-      atts[1].ctr.ip('link', 'del', 'net1');
-      atts[3].ctr.delete();
-      atts[5].ctr.delete();
+        // The crash: gc-1 loses net1 (its veth goes with it), gc-2's and gc-3's namespaces are gone.
+        atts[1].ctr.ip('link', 'del', 'net1');
+        atts[3].ctr.delete();
+        atts[5].ctr.delete();
 
-      const valid = atts.filter((a) => a.survives).map((a) => ({ containerID: a.containerId, ifname: a.ifName }));
-      e.ok({ plugin: 'bridge', command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': valid } });
-      const after = state(e);
-      // The iptables layout is the Go plugin's: one chain per (network, container id), whatever the
-      // interface, so a live container keeps its chain, and GC (told attachments, not addresses)
-      // keeps the POSTROUTING jump of gc-1's lost net1 into it. Only that one rule may remain; the
-      // nftables rules are per interface and go entirely.
-      const lostIp = (atts[2].result.ips as Json[])[0].address.split('/')[0];
-      const kept = after.natRules.filter((l: string) => !survivorsOnly.natRules.includes(l));
-      expect(kept).toEqual(backend === 'iptables' ? [expect.stringMatching(new RegExp(`^-A POSTROUTING -s ${lostIp.replaceAll('.', '\\.')}/32 .*id: \\\\"gc-1\\\\".* -j CNI-`))] : []);
-      expect({ ...after, natRules: after.natRules.filter((l: string) => !kept.includes(l)) }).toEqual(survivorsOnly);
+        const valid = atts.filter((a) => a.survives).map((a) => ({ containerID: a.containerId, ifname: a.ifName }));
+        e.ok({ plugin: 'bridge', command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': valid } });
+        const after = state(e);
+        // The iptables layout is the Go plugin's: one chain per (network, container id), whatever the
+        // interface, so a live container keeps its chain, and GC (told attachments, not addresses)
+        // keeps the POSTROUTING jump of gc-1's lost net1 into it. Only that one rule may remain; the
+        // nftables rules are per interface and go entirely.
+        const lostIp = (atts[2].result.ips as Json[])[0].address.split('/')[0];
+        const kept = after.natRules.filter((l: string) => !survivorsOnly.natRules.includes(l));
+        expect(kept).toEqual(
+          backend === 'iptables'
+            ? [expect.stringMatching(new RegExp(`^-A POSTROUTING -s ${lostIp.replaceAll('.', '\\.')}/32 .*id: \\\\"gc-1\\\\".* -j CNI-`))]
+            : [],
+        );
+        expect({ ...after, natRules: after.natRules.filter((l: string) => !kept.includes(l)) }).toEqual(survivorsOnly);
 
-      // The survivors are intact: CHECK passes (addresses, routes, masquerade rules), a second GC changes nothing.
-      for (const a of atts.filter((x) => x.survives)) {
-        e.ok({ plugin: 'bridge', command: 'CHECK', conf: { ...conf, prevResult: a.result }, containerId: a.containerId, ifName: a.ifName }, a.ctr);
-      }
-      e.ok({ plugin: 'bridge', command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': valid } });
-      expect(state(e)).toEqual(after);
-      for (const a of atts.filter((x) => x.survives)) e.ok({ plugin: 'bridge', command: 'DEL', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr);
-      expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      const dead = atts.length - valid.length;
-      console.log(`gc-recovery: bridge/${backend} ${atts.length} attachments, ${dead} dead removed by one GC, ${valid.length} survivors intact, ${kept.length} jump kept in a live container's chain, 0 left`);
-    }, 4),
+        // The survivors are intact: CHECK passes (addresses, routes, masquerade rules), a second GC changes nothing.
+        for (const a of atts.filter((x) => x.survives)) {
+          e.ok(
+            { plugin: 'bridge', command: 'CHECK', conf: { ...conf, prevResult: a.result }, containerId: a.containerId, ifName: a.ifName },
+            a.ctr,
+          );
+        }
+        e.ok({ plugin: 'bridge', command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': valid } });
+        expect(state(e)).toEqual(after);
+        for (const a of atts.filter((x) => x.survives))
+          e.ok({ plugin: 'bridge', command: 'DEL', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr);
+        expect(e.leftovers()).toEqual(NOTHING_LEFT);
+        const dead = atts.length - valid.length;
+        console.log(
+          `gc-recovery: bridge/${backend} ${atts.length} attachments, ${dead} dead removed by one GC, ${valid.length} survivors intact, ${kept.length} jump kept in a live container's chain, 0 left`,
+        );
+      }, 4),
   );
 
   test('host-local: one GC releases the dead attachments\u2019 addresses, keeps the survivors\u2019', () =>
     withEnv((e) => {
       const plugin: Plugin = 'host-local';
-      const conf = e.conf(plugin, '1.1.0', 'gcnet', { ipam: e.ipam({ ranges: [[{ subnet: '10.77.0.0/24' }], [{ subnet: 'fd77::/64' }]] }) });
+      const conf = e.conf(plugin, '1.1.0', 'gcnet', {
+        ipam: e.ipam({ ranges: [[{ subnet: '10.77.0.0/24' }], [{ subnet: 'fd77::/64' }]] }),
+      });
       const atts = plan(e);
-      atts.filter((a) => a.survives).forEach((a) => e.ok({ plugin, command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr));
+      atts
+        .filter((a) => a.survives)
+        .forEach((a) => e.ok({ plugin, command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr));
       const survivorsOnly = e.reservations();
-      atts.filter((a) => !a.survives).forEach((a) => e.ok({ plugin, command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr));
+      atts
+        .filter((a) => !a.survives)
+        .forEach((a) => e.ok({ plugin, command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr));
       expect(e.reservations().length).toBe(2 * atts.length);
       atts[3].ctr.delete();
       atts[5].ctr.delete();
@@ -103,9 +123,11 @@ describe('reliability: GC after a node crash', () => {
       e.ok({ plugin, command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': valid } });
       expect(e.reservations()).toEqual(survivorsOnly);
       // What the survivors hold is still theirs: their DEL releases exactly that.
-      for (const a of atts.filter((x) => x.survives)) e.ok({ plugin, command: 'DEL', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr);
+      for (const a of atts.filter((x) => x.survives))
+        e.ok({ plugin, command: 'DEL', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr);
       expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      console.log(`gc-recovery: host-local ${atts.length} attachments (${2 * atts.length} addresses), ${atts.length - valid.length} dead released by one GC, ${valid.length} survivors intact, 0 left`);
-    }, 4),
-  );
+      console.log(
+        `gc-recovery: host-local ${atts.length} attachments (${2 * atts.length} addresses), ${atts.length - valid.length} dead released by one GC, ${valid.length} survivors intact, 0 left`,
+      );
+    }, 4));
 });

@@ -17,7 +17,7 @@ export const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '
 export const MASTER = 'mvup0';
 export const BRIDGE = 'cnirel0';
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Json = any;
 
 export function requireBinaries(): void {
   for (const p of PLUGINS) if (!fs.existsSync(path.join(BIN, p))) throw new Error(`${BIN}/${p} missing: run "npm run build" first`);

@@ -2,7 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { requireRoot } from '../../helpers/netns';
-import { BIN, envFor, listTree, NOTHING_LEFT, requireBinaries, shapeProblem, withEnv, type Call, type Env, type Json, type Plugin, type Run } from './harness';
+import {
+  BIN,
+  envFor,
+  listTree,
+  NOTHING_LEFT,
+  requireBinaries,
+  shapeProblem,
+  withEnv,
+  type Call,
+  type Env,
+  type Json,
+  type Plugin,
+  type Run,
+} from './harness';
 
 // host-local's state on disk: what it creates gets restrictive modes whatever the runtime's
 // umask (plugins/host-local/state-dir.ts: directories 0755 as in the Go plugin so lease counters
@@ -48,44 +61,48 @@ function modes(root: string): Record<string, string> {
 }
 
 describe('reliability: modes of host-local state', () => {
-  test.each(['host-local', 'bridge'] as Plugin[])('%s under umask 000: dirs 0755 (index 0700), files 0600, nothing group/world writable', (plugin) =>
-    withEnv((e) => {
-      // dataDir itself does not exist yet: the plugin creates it and its parents.
-      const dataDir = path.join(e.dataDir, 'fresh', 'deeper');
-      const conf = e.conf(plugin, '1.1.0', 'relnet', { ipam: e.ipam({ dataDir }) });
-      for (const [id, ifName] of [
-        ['ctr-a', 'eth0'],
-        ['ctr-b', 'eth1'],
-      ]) {
-        const r = runWithUmask(e, { plugin, command: 'ADD', conf, containerId: id, ifName }, '000');
-        expect({ status: r.status, out: r.stdout.slice(0, 300) }).toMatchObject({ status: 0 });
-      }
-      const found = modes(path.join(e.dataDir, 'fresh'));
-      expect(found).toEqual({
-        deeper: 'dir 0755',
-        'deeper/.cni-ts-index': 'dir 0700',
-        'deeper/.cni-ts-index/relnet': 'file 0600',
-        'deeper/relnet': 'dir 0755',
-        'deeper/relnet/10.77.0.2': 'file 0600',
-        'deeper/relnet/10.77.0.3': 'file 0600',
-        'deeper/relnet/last_reserved_ip.0': 'file 0600',
-        'deeper/relnet/lock': 'file 0600',
-      });
-      const writableByOthers = Object.entries(found).filter(([, m]) => (parseInt(m.split(' ')[1], 8) & 0o022) !== 0);
-      expect(writableByOthers).toEqual([]);
-      // The files naming containers are readable by root alone.
-      expect(fs.readFileSync(path.join(dataDir, 'relnet', '10.77.0.2'), 'utf8')).toBe('ctr-a\r\neth0');
-      for (const [id, ifName] of [
-        ['ctr-a', 'eth0'],
-        ['ctr-b', 'eth1'],
-      ]) {
-        expect(runWithUmask(e, { plugin, command: 'DEL', conf, containerId: id, ifName }, '000').status).toBe(0);
-      }
-      // DEL rewrites nothing with looser modes either.
-      expect(Object.values(modes(path.join(e.dataDir, 'fresh'))).filter((m) => (parseInt(m.split(' ')[1], 8) & 0o022) !== 0)).toEqual([]);
-      expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      console.log(`permissions: ${plugin} under umask 000: ${Object.keys(found).length} state entries checked, ${writableByOthers.length} group/world writable`);
-    }),
+  test.each(['host-local', 'bridge'] as Plugin[])(
+    '%s under umask 000: dirs 0755 (index 0700), files 0600, nothing group/world writable',
+    (plugin) =>
+      withEnv((e) => {
+        // dataDir itself does not exist yet: the plugin creates it and its parents.
+        const dataDir = path.join(e.dataDir, 'fresh', 'deeper');
+        const conf = e.conf(plugin, '1.1.0', 'relnet', { ipam: e.ipam({ dataDir }) });
+        for (const [id, ifName] of [
+          ['ctr-a', 'eth0'],
+          ['ctr-b', 'eth1'],
+        ]) {
+          const r = runWithUmask(e, { plugin, command: 'ADD', conf, containerId: id, ifName }, '000');
+          expect({ status: r.status, out: r.stdout.slice(0, 300) }).toMatchObject({ status: 0 });
+        }
+        const found = modes(path.join(e.dataDir, 'fresh'));
+        expect(found).toEqual({
+          deeper: 'dir 0755',
+          'deeper/.cni-ts-index': 'dir 0700',
+          'deeper/.cni-ts-index/relnet': 'file 0600',
+          'deeper/relnet': 'dir 0755',
+          'deeper/relnet/10.77.0.2': 'file 0600',
+          'deeper/relnet/10.77.0.3': 'file 0600',
+          'deeper/relnet/last_reserved_ip.0': 'file 0600',
+          'deeper/relnet/lock': 'file 0600',
+        });
+        const writableByOthers = Object.entries(found).filter(([, m]) => (parseInt(m.split(' ')[1], 8) & 0o022) !== 0);
+        expect(writableByOthers).toEqual([]);
+        // The files naming containers are readable by root alone.
+        expect(fs.readFileSync(path.join(dataDir, 'relnet', '10.77.0.2'), 'utf8')).toBe('ctr-a\r\neth0');
+        for (const [id, ifName] of [
+          ['ctr-a', 'eth0'],
+          ['ctr-b', 'eth1'],
+        ]) {
+          expect(runWithUmask(e, { plugin, command: 'DEL', conf, containerId: id, ifName }, '000').status).toBe(0);
+        }
+        // DEL rewrites nothing with looser modes either.
+        expect(Object.values(modes(path.join(e.dataDir, 'fresh'))).filter((m) => (parseInt(m.split(' ')[1], 8) & 0o022) !== 0)).toEqual([]);
+        expect(e.leftovers()).toEqual(NOTHING_LEFT);
+        console.log(
+          `permissions: ${plugin} under umask 000: ${Object.keys(found).length} state entries checked, ${writableByOthers.length} group/world writable`,
+        );
+      }),
   );
 });
 
@@ -182,13 +199,20 @@ describe('reliability: symlinks planted in dataDir are never followed', () => {
         if (p.target === 'absent') expect({ what, created: fs.existsSync(target) }).toEqual({ what, created: false });
         if (before) {
           const after = fs.lstatSync(target);
-          expect({ what, ino: after.ino, size: after.size, mtime: after.mtimeMs, mode: after.mode }).toEqual({ what, ino: before.ino, size: before.size, mtime: before.mtimeMs, mode: before.mode });
+          expect({ what, ino: after.ino, size: after.size, mtime: after.mtimeMs, mode: after.mode }).toEqual({
+            what,
+            ino: before.ino,
+            size: before.size,
+            mtime: before.mtimeMs,
+            mode: before.mode,
+          });
           if (p.target === 'file') expect({ what, text: fs.readFileSync(target, 'utf8') }).toEqual({ what, text: VICTIM_TEXT });
         }
         outcomes.push(`${p.name}: ${add.status === 0 ? 'ok' : 'refused'}`);
       });
       const refused = outcomes.filter((o) => o.includes('refused')).length;
-      console.log(`permissions: ${PLANTED.length} planted symlinks (${refused} ADDs refused cleanly, ${PLANTED.length - refused} succeeded without them), 0 targets outside dataDir touched`);
-    }),
-  );
+      console.log(
+        `permissions: ${PLANTED.length} planted symlinks (${refused} ADDs refused cleanly, ${PLANTED.length - refused} succeeded without them), 0 targets outside dataDir touched`,
+      );
+    }));
 });

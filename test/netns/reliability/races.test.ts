@@ -1,5 +1,19 @@
 import { requireRoot } from '../../helpers/netns';
-import { BRIDGE, MASTER, NOTHING_LEFT, requireBinaries, rng, shapeProblem, sleep, withEnv, type Call, type Env, type Json, type Plugin, type Run } from './harness';
+import {
+  BRIDGE,
+  MASTER,
+  NOTHING_LEFT,
+  requireBinaries,
+  rng,
+  shapeProblem,
+  sleep,
+  withEnv,
+  type Call,
+  type Env,
+  type Json,
+  type Plugin,
+  type Run,
+} from './harness';
 
 // Races: many plugin processes at once on one network, the way a node starting a burst of pods
 // calls them. Concurrent ADDs (the first of them on a bridge that does not exist yet), then
@@ -37,7 +51,9 @@ function all(e: Env, plugin: Plugin, conf: Json, ss: Slot[], command: string): P
 }
 
 function failures(runs: Run[], ss: Slot[], what: string): string[] {
-  return runs.flatMap((r, i) => (r.status === 0 && !shapeProblem(r) ? [] : [`${what} ${ss[i].containerId}/${ss[i].ifName}: ${r.status} ${r.stdout}${r.stderr}`]));
+  return runs.flatMap((r, i) =>
+    r.status === 0 && !shapeProblem(r) ? [] : [`${what} ${ss[i].containerId}/${ss[i].ifName}: ${r.status} ${r.stdout}${r.stderr}`],
+  );
 }
 
 function duplicates(ips: string[]): string[] {
@@ -77,7 +93,9 @@ describe('reliability: concurrent ADDs and DELs', () => {
         const bridges = e.links(e.host).filter((l) => l.linkinfo?.info_kind === 'bridge');
         expect(bridges.map((l) => l.ifname)).toEqual([BRIDGE]);
         expect(e.host.ipJson('link', 'show', 'master', BRIDGE).length).toBe(N);
-        const gw = e.host.ipJson('addr', 'show', 'dev', BRIDGE).flatMap((l: Json) => (l.addr_info as Json[]).filter((a) => a.family === 'inet').map((a) => a.local));
+        const gw = e.host
+          .ipJson('addr', 'show', 'dev', BRIDGE)
+          .flatMap((l: Json) => (l.addr_info as Json[]).filter((a) => a.family === 'inet').map((a) => a.local));
         expect(gw).toEqual(['10.77.0.1']);
         // One masquerade rule set per attachment.
         const rules = backend === 'nftables' ? e.nftRules() : e.natRules().filter((l) => l.startsWith(':CNI-'));
@@ -88,7 +106,9 @@ describe('reliability: concurrent ADDs and DELs', () => {
       const dels = await all(e, p, conf, ss, 'DEL');
       expect(failures(dels, ss, 'DEL')).toEqual([]);
       expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      console.log(`races: ${p}${backend ? `/${backend}` : ''} ${N} concurrent ADDs (${new Set(ips.flat()).size} distinct addresses), ${N} concurrent DELs, 0 failed, 0 left`);
+      console.log(
+        `races: ${p}${backend ? `/${backend}` : ''} ${N} concurrent ADDs (${new Set(ips.flat()).size} distinct addresses), ${N} concurrent DELs, 0 failed, 0 left`,
+      );
     }, 8),
   );
 
@@ -107,37 +127,41 @@ describe('reliability: concurrent ADDs and DELs', () => {
     }, 6),
   );
 
-  test.each(['bridge', 'macvlan', 'host-local'] as Plugin[])('%s: DEL issued while the ADD is still running; a final DEL leaves nothing', (plugin) =>
-    withEnv(async (e) => {
-      const conf = e.conf(plugin);
-      const r = rng(31 + plugin.length);
-      const ss = slots(e, 16);
-      const pairs = await Promise.all(
-        ss.map(async (s) => {
-          const add = e.start(callOf(plugin, conf, s, 'ADD'), e.topo.containers[s.ctr]);
-          await sleep(r.int(80));
-          const del = e.start(callOf(plugin, conf, s, 'DEL'), e.topo.containers[s.ctr]);
-          return Promise.all([add.done, del.done]);
-        }),
-      );
-      const addRuns = pairs.map(([a]) => a);
-      const delRuns = pairs.map(([, d]) => d);
-      // The ADD may legitimately fail: the DEL can remove its veth / macvlan link, or release its
-      // reservation, between two of its steps (the runtime has already given the attachment up).
-      // It must fail cleanly though: one JSON error, no hang, no crash.
-      expect(addRuns.map(shapeProblem).filter(Boolean)).toEqual([]);
-      expect(failures(delRuns, ss, 'racing DEL')).toEqual([]);
-      const finals = await all(e, plugin, conf, ss, 'DEL');
-      expect(failures(finals, ss, 'final DEL')).toEqual([]);
-      expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      // The network still works: the same attachments can be added again.
-      const again = await all(e, plugin, conf, ss, 'ADD');
-      expect(failures(again, ss, 'ADD after the race')).toEqual([]);
-      expect(duplicates(again.flatMap((x) => (x.json.ips as Json[]).map((i) => i.address as string)))).toEqual([]);
-      expect(failures(await all(e, plugin, conf, ss, 'DEL'), ss, 'DEL')).toEqual([]);
-      expect(e.leftovers()).toEqual(NOTHING_LEFT);
-      const failedAdds = addRuns.filter((x) => x.status !== 0).length;
-      console.log(`races: ${plugin} ${ss.length} DELs racing in-flight ADDs (${failedAdds} ADDs lost the race cleanly), 0 unclean, 0 left`);
-    }, 8),
+  test.each(['bridge', 'macvlan', 'host-local'] as Plugin[])(
+    '%s: DEL issued while the ADD is still running; a final DEL leaves nothing',
+    (plugin) =>
+      withEnv(async (e) => {
+        const conf = e.conf(plugin);
+        const r = rng(31 + plugin.length);
+        const ss = slots(e, 16);
+        const pairs = await Promise.all(
+          ss.map(async (s) => {
+            const add = e.start(callOf(plugin, conf, s, 'ADD'), e.topo.containers[s.ctr]);
+            await sleep(r.int(80));
+            const del = e.start(callOf(plugin, conf, s, 'DEL'), e.topo.containers[s.ctr]);
+            return Promise.all([add.done, del.done]);
+          }),
+        );
+        const addRuns = pairs.map(([a]) => a);
+        const delRuns = pairs.map(([, d]) => d);
+        // The ADD may legitimately fail: the DEL can remove its veth / macvlan link, or release its
+        // reservation, between two of its steps (the runtime has already given the attachment up).
+        // It must fail cleanly though: one JSON error, no hang, no crash.
+        expect(addRuns.map(shapeProblem).filter(Boolean)).toEqual([]);
+        expect(failures(delRuns, ss, 'racing DEL')).toEqual([]);
+        const finals = await all(e, plugin, conf, ss, 'DEL');
+        expect(failures(finals, ss, 'final DEL')).toEqual([]);
+        expect(e.leftovers()).toEqual(NOTHING_LEFT);
+        // The network still works: the same attachments can be added again.
+        const again = await all(e, plugin, conf, ss, 'ADD');
+        expect(failures(again, ss, 'ADD after the race')).toEqual([]);
+        expect(duplicates(again.flatMap((x) => (x.json.ips as Json[]).map((i) => i.address as string)))).toEqual([]);
+        expect(failures(await all(e, plugin, conf, ss, 'DEL'), ss, 'DEL')).toEqual([]);
+        expect(e.leftovers()).toEqual(NOTHING_LEFT);
+        const failedAdds = addRuns.filter((x) => x.status !== 0).length;
+        console.log(
+          `races: ${plugin} ${ss.length} DELs racing in-flight ADDs (${failedAdds} ADDs lost the race cleanly), 0 unclean, 0 left`,
+        );
+      }, 8),
   );
 });

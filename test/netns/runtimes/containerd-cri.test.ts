@@ -26,7 +26,15 @@ let netnsFile: string;
 /** Compact JSON with the keys of every object sorted, as Go's encoding/json writes a map. */
 function sortedJson(v: unknown): string {
   const sort = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(sort) : x && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])])) : x;
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+          )
+        : x;
   return JSON.stringify(sort(v));
 }
 
@@ -55,7 +63,12 @@ const LOOPBACK = JSON.stringify({ cniVersion: '0.3.1', name: 'cni-loopback', typ
 
 /** IgnoreUnknown=1 plus the four K8S_ keys, shuffled like a Go map iteration. */
 function criArgs(sandbox: string): string {
-  const pairs = ['K8S_POD_NAMESPACE=default', 'K8S_POD_NAME=web-0', `K8S_POD_INFRA_CONTAINER_ID=${sandbox}`, 'K8S_POD_UID=7c6c1c5e-3f0e-4f7e-9a55-1b1d0e1f2a3b'];
+  const pairs = [
+    'K8S_POD_NAMESPACE=default',
+    'K8S_POD_NAME=web-0',
+    `K8S_POD_INFRA_CONTAINER_ID=${sandbox}`,
+    'K8S_POD_UID=7c6c1c5e-3f0e-4f7e-9a55-1b1d0e1f2a3b',
+  ];
   for (let i = pairs.length - 1; i > 0; i--) {
     const j = crypto.randomInt(i + 1);
     [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
@@ -97,7 +110,8 @@ function withPrev(conf: string, prev: unknown): string {
 beforeAll(() => {
   requireRoot();
   requireBinaries('bridge', 'host-local');
-  if (!fs.existsSync(path.join(GO_BIN_DIR, 'loopback'))) throw new Error(`${GO_BIN_DIR}/loopback is missing: apt-get install containernetworking-plugins`);
+  if (!fs.existsSync(path.join(GO_BIN_DIR, 'loopback')))
+    throw new Error(`${GO_BIN_DIR}/loopback is missing: apt-get install containernetworking-plugins`);
 });
 
 beforeEach(() => {
@@ -138,7 +152,10 @@ test('RunPodSandbox, StopPodSandbox, RemovePodSandbox: attached, reachable state
   expect({ status: podAdd.status, stderr: podAdd.stderr, error: podAdd.json?.msg }).toEqual({ status: 0, stderr: '', error: undefined });
   // go-cni files each IP under interfaces[ips[].interface].name and needs one for eth0.
   const result = podAdd.json;
-  const named = (result.ips as Array<{ interface: number; address: string }>).map((ip) => [result.interfaces[ip.interface]?.name, ip.address]);
+  const named = (result.ips as Array<{ interface: number; address: string }>).map((ip) => [
+    result.interfaces[ip.interface]?.name,
+    ip.address,
+  ]);
   expect(named).toEqual([['eth0', '10.244.3.2/24']]);
   expect(result.interfaces[2]).toMatchObject({ name: 'eth0', sandbox: netnsFile });
   const inPod = spawnSync('nsenter', [`--net=${netnsFile}`, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });

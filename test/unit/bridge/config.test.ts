@@ -23,9 +23,25 @@ describe('bridge config: defaults', () => {
   test('everything off, bridge cni0, L2 without ipam', () => {
     const c = parse({});
     expect(c).toMatchObject({
-      bridge: 'cni0', isGateway: false, isDefaultGateway: false, forceAddress: false, ipMasq: false, ipMasqBackend: undefined,
-      mtu: 0, hairpinMode: false, promiscMode: false, vlan: 0, vlanTrunk: [], vlanFiltering: false, preserveDefaultVlan: false,
-      enableDad: false, macSpoofCheck: false, disableContainerInterface: false, portIsolation: false, mac: undefined, isLayer3: false,
+      bridge: 'cni0',
+      isGateway: false,
+      isDefaultGateway: false,
+      forceAddress: false,
+      ipMasq: false,
+      ipMasqBackend: undefined,
+      mtu: 0,
+      hairpinMode: false,
+      promiscMode: false,
+      vlan: 0,
+      vlanTrunk: [],
+      vlanFiltering: false,
+      preserveDefaultVlan: false,
+      enableDad: false,
+      macSpoofCheck: false,
+      disableContainerInterface: false,
+      portIsolation: false,
+      mac: undefined,
+      isLayer3: false,
     });
   });
 
@@ -40,17 +56,39 @@ describe('bridge config: defaults', () => {
   });
 
   test('keys match case-insensitively, as Go does', () => {
-    expect(parse({ Bridge: 'br9', ISGATEWAY: true, EnableDAD: true, MacSpoofChk: true })).toMatchObject({ bridge: 'br9', isGateway: true, enableDad: true, macSpoofCheck: true });
+    expect(parse({ Bridge: 'br9', ISGATEWAY: true, EnableDAD: true, MacSpoofChk: true })).toMatchObject({
+      bridge: 'br9',
+      isGateway: true,
+      enableDad: true,
+      macSpoofCheck: true,
+    });
   });
 
   test('every option is read', () => {
     const c = parse({
-      bridge: 'br0', forceAddress: true, ipMasq: true, ipMasqBackend: 'nftables', mtu: 1400, hairpinMode: true, vlan: 10,
-      preserveDefaultVlan: true, disableContainerInterface: true, portIsolation: true,
+      bridge: 'br0',
+      forceAddress: true,
+      ipMasq: true,
+      ipMasqBackend: 'nftables',
+      mtu: 1400,
+      hairpinMode: true,
+      vlan: 10,
+      preserveDefaultVlan: true,
+      disableContainerInterface: true,
+      portIsolation: true,
     });
     expect(c).toMatchObject({
-      bridge: 'br0', forceAddress: true, ipMasq: true, ipMasqBackend: 'nftables', mtu: 1400, hairpinMode: true, vlan: 10,
-      vlanFiltering: true, preserveDefaultVlan: true, disableContainerInterface: true, portIsolation: true,
+      bridge: 'br0',
+      forceAddress: true,
+      ipMasq: true,
+      ipMasqBackend: 'nftables',
+      mtu: 1400,
+      hairpinMode: true,
+      vlan: 10,
+      vlanFiltering: true,
+      preserveDefaultVlan: true,
+      disableContainerInterface: true,
+      portIsolation: true,
     });
     expect(vlanGatewayName(c)).toBe('br0.10');
   });
@@ -76,7 +114,9 @@ describe('bridge config: vlan and vlanTrunk', () => {
 
   test('invalid trunk entries are refused', () => {
     expect(failure({ vlanTrunk: [{ id: 0 }] }).message).toBe("bridge: vlanTrunk[0]: option 'id' must be 1-4094, got 0");
-    expect(failure({ vlanTrunk: [{ id: 1 }, { minID: 0, maxID: 5 }] }).message).toBe("bridge: vlanTrunk[1]: option 'minID' must be 1-4094, got 0");
+    expect(failure({ vlanTrunk: [{ id: 1 }, { minID: 0, maxID: 5 }] }).message).toBe(
+      "bridge: vlanTrunk[1]: option 'minID' must be 1-4094, got 0",
+    );
     expect(failure({ vlanTrunk: [{ minID: 5, maxID: 4095 }] }).message).toContain("option 'maxID' must be 1-4094");
     expect(failure({ vlanTrunk: [{ minID: 5 }] }).message).toContain('maxID is missing');
     expect(failure({ vlanTrunk: [{ maxID: 5 }] }).message).toContain('minID is missing');
@@ -88,7 +128,9 @@ describe('bridge config: vlan and vlanTrunk', () => {
 
 describe('bridge config: option checks', () => {
   test('booleans must be JSON booleans', () => {
-    expect(failure({ portIsolation: 'true' }).message).toBe("bridge: option 'portIsolation' must be true or false (a JSON boolean), got \"true\"");
+    expect(failure({ portIsolation: 'true' }).message).toBe(
+      'bridge: option \'portIsolation\' must be true or false (a JSON boolean), got "true"',
+    );
   });
 
   test('bridge name must be an interface name', () => {
@@ -104,18 +146,24 @@ describe('bridge config: option checks', () => {
 
   test('ipMasqBackend: iptables or nftables, checked only when ipMasq is on (as in Go)', () => {
     expect(parse({ ipMasq: true, ipMasqBackend: 'iptables' }).ipMasqBackend).toBe('iptables');
-    expect(failure({ ipMasq: true, ipMasqBackend: 'pf' }).message).toBe("bridge: option 'ipMasqBackend' must be \"iptables\" or \"nftables\", got \"pf\"");
+    expect(failure({ ipMasq: true, ipMasqBackend: 'pf' }).message).toBe(
+      'bridge: option \'ipMasqBackend\' must be "iptables" or "nftables", got "pf"',
+    );
     expect(parse({ ipMasqBackend: 'pf' }).ipMasqBackend).toBeUndefined();
     expect(parse({ ipMasq: true, ipMasqBackend: 'pf' }, '', 'DEL').ipMasq).toBe(true);
   });
 
   test('IPAM with disableContainerInterface is refused at ADD', () => {
-    expect(failure({ ipam: HL, disableContainerInterface: true }).message).toContain('cannot use IPAM when disableContainerInterface is set');
+    expect(failure({ ipam: HL, disableContainerInterface: true }).message).toContain(
+      'cannot use IPAM when disableContainerInterface is set',
+    );
     expect(parse({ disableContainerInterface: true }).disableContainerInterface).toBe(true);
   });
 
   test('hairpinMode with promiscMode is refused at ADD, not at DEL', () => {
-    expect(failure({ hairpinMode: true, promiscMode: true }).message).toBe('bridge: cannot set hairpinMode and promiscMode at the same time');
+    expect(failure({ hairpinMode: true, promiscMode: true }).message).toBe(
+      'bridge: cannot set hairpinMode and promiscMode at the same time',
+    );
     expect(parse({ hairpinMode: true, promiscMode: true }, '', 'DEL').hairpinMode).toBe(true);
   });
 
@@ -136,7 +184,9 @@ describe('bridge config: container MAC', () => {
 
   test('Go spellings are accepted, invalid ones refused with the source named', () => {
     expect(parse({ runtimeConfig: { MAC: '0200.0000.00ff' } }).mac).toBe('02:00:00:00:00:ff');
-    expect(failure({ args: { cni: { mac: 'zz' } } }).message).toBe('bridge: args.cni.mac: invalid MAC address "zz" (expected e.g. 02:42:ac:11:00:02)');
+    expect(failure({ args: { cni: { mac: 'zz' } } }).message).toBe(
+      'bridge: args.cni.mac: invalid MAC address "zz" (expected e.g. 02:42:ac:11:00:02)',
+    );
     expect(failure({}, 'MAC=01:00:5e:00:00:01').message).toContain('CNI_ARGS MAC: 01:00:5e:00:00:01 is not a unicast MAC address');
   });
 

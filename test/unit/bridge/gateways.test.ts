@@ -10,7 +10,10 @@ describe('gateways and default routes', () => {
   test('without isGateway: only the interface index is set', () => {
     const r = ipam();
     expect(applyGateways(r, { isGateway: false, isDefaultGateway: false })).toEqual([]);
-    expect(r.ips).toEqual([{ address: '10.1.0.5/24', interface: 2 }, { address: 'fd00:1::5/64', gateway: 'fd00:1::fe', interface: 2 }]);
+    expect(r.ips).toEqual([
+      { address: '10.1.0.5/24', interface: 2 },
+      { address: 'fd00:1::5/64', gateway: 'fd00:1::fe', interface: 2 },
+    ]);
     expect(r.routes).toBeUndefined();
   });
 

@@ -10,7 +10,11 @@ import { captureIo, FakePlugins } from './fake-plugins';
 const NETNS = '/run/netns/cnits-fake-pod';
 const CID = containerIdFor(NETNS);
 
-const R1 = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: NETNS }], ips: [{ address: '10.9.0.2/24', gateway: '10.9.0.1', interface: 0 }] };
+const R1 = {
+  cniVersion: '1.0.0',
+  interfaces: [{ name: 'eth0', sandbox: NETNS }],
+  ips: [{ address: '10.9.0.2/24', gateway: '10.9.0.1', interface: 0 }],
+};
 const R2 = { ...R1, routes: [{ dst: '0.0.0.0/0' }] };
 // The last plugin prints no cniVersion: libcni takes the config's version (cni#895).
 const R3 = { interfaces: R1.interfaces, ips: R1.ips, routes: R2.routes, dns: { nameservers: ['10.9.0.1'] } };
@@ -78,8 +82,18 @@ describe('ADD', () => {
     }
     expect(JSON.parse(r.stdout)).toEqual({ cniVersion: '1.0.0', ...R3 });
     const cached = JSON.parse(fs.readFileSync(cacheFile('chain', CID, 'net1'), 'utf8'));
-    expect(cached).toMatchObject({ kind: 'cniCacheV1', containerId: CID, ifName: 'net1', networkName: 'chain', netns: NETNS, result: { cniVersion: '1.0.0', ...R3 } });
-    expect(cached.cniArgs).toEqual([['IgnoreUnknown', '1'], ['IP', '10.9.0.2']]);
+    expect(cached).toMatchObject({
+      kind: 'cniCacheV1',
+      containerId: CID,
+      ifName: 'net1',
+      networkName: 'chain',
+      netns: NETNS,
+      result: { cniVersion: '1.0.0', ...R3 },
+    });
+    expect(cached.cniArgs).toEqual([
+      ['IgnoreUnknown', '1'],
+      ['IP', '10.9.0.2'],
+    ]);
   });
 
   it('stops at a failing plugin and prints its CNI code, message and details', async () => {
@@ -102,13 +116,15 @@ describe('ADD', () => {
     expect((await cli(['add', 'chain', NETNS])).stderr).toContain('partial attachment');
   });
 
-  it('reports a plugin that fails without a CNI error object in libcni\'s words', async () => {
+  it("reports a plugin that fails without a CNI error object in libcni's words", async () => {
     fake.fail('first', 'ADD', '');
     const r = await cli(['add', 'chain', NETNS]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('plugin type="first" failed (add): netplugin failed with no error message: exit status 1');
     fake.fail('first', 'ADD', 'panic: oops');
-    expect((await cli(['add', 'chain', NETNS])).stderr).toContain('netplugin failed but error parsing its diagnostic message "panic: oops"');
+    expect((await cli(['add', 'chain', NETNS])).stderr).toContain(
+      'netplugin failed but error parsing its diagnostic message "panic: oops"',
+    );
   });
 
   it('names a plugin missing from CNI_PATH', async () => {
@@ -289,7 +305,14 @@ describe('GC', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`removed stale attachment ${containerIdFor(GONE)} eth0`);
     const calls = fake.calls();
-    expect(calls.map((c) => `${c.plugin} ${c.command}`)).toEqual(['third DEL', 'second DEL', 'first DEL', 'first GC', 'second GC', 'third GC']);
+    expect(calls.map((c) => `${c.plugin} ${c.command}`)).toEqual([
+      'third DEL',
+      'second DEL',
+      'first DEL',
+      'first GC',
+      'second GC',
+      'third GC',
+    ]);
     // The stale attachment is deleted with what was cached at ADD time.
     expect(calls[0].env).toMatchObject({ CNI_CONTAINERID: containerIdFor(GONE), CNI_NETNS: GONE, CNI_ARGS: 'K8S_POD_NAME=gone' });
     expect(calls[2].stdin.runtimeConfig).toEqual({ ips: ['10.9.0.3/24'] });
@@ -308,9 +331,18 @@ describe('GC', () => {
     fake.fail('second', 'GC', { code: 999, msg: 'cannot list rules' });
     const r = await cli(['gc', 'chain']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`failed to delete stale attachment ${containerIdFor(GONE)} eth0: plugin type="first" failed (delete): locked`);
+    expect(r.stderr).toContain(
+      `failed to delete stale attachment ${containerIdFor(GONE)} eth0: plugin type="first" failed (delete): locked`,
+    );
     expect(r.stderr).toContain('plugin type="second" failed (gc): cannot list rules');
-    expect(fake.calls().map((c) => `${c.plugin} ${c.command}`)).toEqual(['third DEL', 'second DEL', 'first DEL', 'first GC', 'second GC', 'third GC']);
+    expect(fake.calls().map((c) => `${c.plugin} ${c.command}`)).toEqual([
+      'third DEL',
+      'second DEL',
+      'first DEL',
+      'first GC',
+      'second GC',
+      'third GC',
+    ]);
   });
 
   it('does nothing when the list sets disableGC', async () => {

@@ -93,6 +93,10 @@ export class FakePlugins {
 
 /** Captures what runCli prints. */
 export function captureIo(): { stdout: string; stderr: string; io: { stdout(t: string): void; stderr(t: string): void } } {
-  const out = { stdout: '', stderr: '', io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) } };
+  const out = {
+    stdout: '',
+    stderr: '',
+    io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) },
+  };
   return out;
 }

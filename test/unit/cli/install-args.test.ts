@@ -4,7 +4,9 @@ const BASE = ['install', '--bin-dir', '/host/opt/cni/bin'];
 
 describe('cni-ts install arguments', () => {
   it('reads the directories, the config and the watch settings', () => {
-    expect(parseArgv([...BASE, '--conf-dir', '/host/etc/cni/net.d', '--conf', '/etc/cni-ts/10-cni-ts.conflist', '--watch', '--interval', '2.5'])).toEqual({
+    expect(
+      parseArgv([...BASE, '--conf-dir', '/host/etc/cni/net.d', '--conf', '/etc/cni-ts/10-cni-ts.conflist', '--watch', '--interval', '2.5']),
+    ).toEqual({
       kind: 'install',
       options: {
         binDir: '/host/opt/cni/bin',

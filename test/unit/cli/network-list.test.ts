@@ -12,7 +12,12 @@ const write = (file: string, content: unknown) => {
   fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
   fs.writeFileSync(path.join(dir, file), typeof content === 'string' ? content : JSON.stringify(content));
 };
-const bridgeList = (name: string, extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name, plugins: [{ type: 'bridge' }], ...extra });
+const bridgeList = (name: string, extra: Record<string, unknown> = {}) => ({
+  cniVersion: '1.0.0',
+  name,
+  plugins: [{ type: 'bridge' }],
+  ...extra,
+});
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-netconf-'));
@@ -25,7 +30,13 @@ describe('loading a network from NETCONFPATH', () => {
     write('10-a.conflist', bridgeList('a'));
     write('20-b.conflist', bridgeList('b', { disableCheck: true, disableGC: 'TRUE' }));
     const list = loadNetworkList(dir, 'b', warn);
-    expect(list).toMatchObject({ name: 'b', cniVersion: '1.0.0', disableCheck: true, disableGC: true, source: path.join(dir, '20-b.conflist') });
+    expect(list).toMatchObject({
+      name: 'b',
+      cniVersion: '1.0.0',
+      disableCheck: true,
+      disableGC: true,
+      source: path.join(dir, '20-b.conflist'),
+    });
     expect(list.plugins.map((p) => p.type)).toEqual(['bridge']);
     expect(list.bytes.toString()).toBe(fs.readFileSync(path.join(dir, '20-b.conflist'), 'utf8'));
     expect(warnings).toEqual([]);
@@ -103,15 +114,23 @@ describe('loading a network from NETCONFPATH', () => {
   });
 
   it('rejects loadOnlyInlinedPlugins without plugins, and bad list flags', () => {
-    expect(() => parseNetworkList(Buffer.from(JSON.stringify({ name: 'a', loadOnlyInlinedPlugins: true })), 'x')).toThrow(/no 'plugins' key/);
-    expect(() => parseNetworkList(Buffer.from(JSON.stringify(bridgeList('a', { disableCheck: 'yes' }))), 'x')).toThrow(/invalid value "yes" for disableCheck/);
-    expect(() => parseNetworkList(Buffer.from(JSON.stringify(bridgeList('a', { disableGC: 1 }))), 'x')).toThrow(/invalid type number for disableGC/);
+    expect(() => parseNetworkList(Buffer.from(JSON.stringify({ name: 'a', loadOnlyInlinedPlugins: true })), 'x')).toThrow(
+      /no 'plugins' key/,
+    );
+    expect(() => parseNetworkList(Buffer.from(JSON.stringify(bridgeList('a', { disableCheck: 'yes' }))), 'x')).toThrow(
+      /invalid value "yes" for disableCheck/,
+    );
+    expect(() => parseNetworkList(Buffer.from(JSON.stringify(bridgeList('a', { disableGC: 1 }))), 'x')).toThrow(
+      /invalid type number for disableGC/,
+    );
     expect(() => parseNetworkList(Buffer.from(JSON.stringify({ plugins: [{ type: 'x' }] })), 'x')).toThrow(/no name/);
   });
 
   it('lists only capabilities declared true, and matches keys like Go (case-insensitively)', () => {
     const list = parseNetworkList(
-      Buffer.from(JSON.stringify({ name: 'a', plugins: [{ Type: 'bridge', Capabilities: { ips: true, mac: false, portMappings: true } }] })),
+      Buffer.from(
+        JSON.stringify({ name: 'a', plugins: [{ Type: 'bridge', Capabilities: { ips: true, mac: false, portMappings: true } }] }),
+      ),
       'x',
     );
     expect(list.plugins[0]).toMatchObject({ type: 'bridge', capabilities: ['ips', 'portMappings'] });
@@ -154,9 +173,15 @@ describe('conf-examples', () => {
     expect(files).toHaveLength(7);
     const confs = files.map((f) => JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')));
     expect(new Set(confs.map((c) => c.name)).size).toBe(files.length);
-    const bridges = confs.flatMap((c) => c.plugins.filter((p: { type: string }) => p.type === 'bridge').map((p: { bridge: string }) => p.bridge));
+    const bridges = confs.flatMap((c) =>
+      c.plugins.filter((p: { type: string }) => p.type === 'bridge').map((p: { bridge: string }) => p.bridge),
+    );
     expect(new Set(bridges).size).toBe(bridges.length);
-    const subnets = confs.flatMap((c) => c.plugins.flatMap((p: { ipam?: { ranges?: Array<Array<{ subnet: string }>> } }) => (p.ipam?.ranges ?? []).flat().map((r) => r.subnet)));
+    const subnets = confs.flatMap((c) =>
+      c.plugins.flatMap((p: { ipam?: { ranges?: Array<Array<{ subnet: string }>> } }) =>
+        (p.ipam?.ranges ?? []).flat().map((r) => r.subnet),
+      ),
+    );
     expect(new Set(subnets).size).toBe(subnets.length);
   });
 

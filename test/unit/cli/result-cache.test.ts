@@ -16,25 +16,41 @@ const rt: RuntimeConf = {
   containerId: 'cnitool-0123456789abcdef0123',
   netns: '/run/netns/pod1',
   ifName: 'eth0',
-  args: [['IgnoreUnknown', '1'], ['IP', '10.1.0.5']],
+  args: [
+    ['IgnoreUnknown', '1'],
+    ['IP', '10.1.0.5'],
+  ],
   capabilityArgs: { mac: 'c2:11:22:33:44:55', ips: ['10.1.0.5/24'] },
 };
 const result = parseResult({
   cniVersion: '1.0.0',
-  interfaces: [{ name: 'br0', mac: '02:00:00:00:00:01' }, { name: 'eth0', sandbox: '/run/netns/pod1' }],
+  interfaces: [
+    { name: 'br0', mac: '02:00:00:00:00:01' },
+    { name: 'eth0', sandbox: '/run/netns/pod1' },
+  ],
   ips: [{ address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 }],
   routes: [{ dst: '0.0.0.0/0' }],
 });
 
 describe('result cache (libcni layout)', () => {
-  it('writes <cacheDir>/results/<net>-<containerId>-<ifname> in libcni\'s cniCacheV1 format', () => {
+  it("writes <cacheDir>/results/<net>-<containerId>-<ifname> in libcni's cniCacheV1 format", () => {
     writeCachedResult(dir, list, rt, result);
     const file = path.join(dir, 'results', 'net-cnitool-0123456789abcdef0123-eth0');
     expect(cacheFilePath(dir, 'net', rt)).toBe(file);
     const text = fs.readFileSync(file, 'utf8');
     const entry = JSON.parse(text);
     // Field order is Go's struct order; "config" is the list's bytes in base64 ([]byte in Go).
-    expect(Object.keys(entry)).toEqual(['kind', 'containerId', 'config', 'ifName', 'networkName', 'netns', 'cniArgs', 'capabilityArgs', 'result']);
+    expect(Object.keys(entry)).toEqual([
+      'kind',
+      'containerId',
+      'config',
+      'ifName',
+      'networkName',
+      'netns',
+      'cniArgs',
+      'capabilityArgs',
+      'result',
+    ]);
     expect(entry).toEqual({
       kind: 'cniCacheV1',
       containerId: rt.containerId,
@@ -42,11 +58,17 @@ describe('result cache (libcni layout)', () => {
       ifName: 'eth0',
       networkName: 'net',
       netns: '/run/netns/pod1',
-      cniArgs: [['IgnoreUnknown', '1'], ['IP', '10.1.0.5']],
+      cniArgs: [
+        ['IgnoreUnknown', '1'],
+        ['IP', '10.1.0.5'],
+      ],
       capabilityArgs: { ips: ['10.1.0.5/24'], mac: 'c2:11:22:33:44:55' },
       result: {
         cniVersion: '1.0.0',
-        interfaces: [{ mac: '02:00:00:00:00:01', name: 'br0' }, { name: 'eth0', sandbox: '/run/netns/pod1' }],
+        interfaces: [
+          { mac: '02:00:00:00:00:01', name: 'br0' },
+          { name: 'eth0', sandbox: '/run/netns/pod1' },
+        ],
         ips: [{ address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 }],
         routes: [{ dst: '0.0.0.0/0' }],
       },
@@ -56,17 +78,20 @@ describe('result cache (libcni layout)', () => {
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 
-  it('omits netns, cniArgs and capabilityArgs when empty, like Go\'s omitempty', () => {
+  it("omits netns, cniArgs and capabilityArgs when empty, like Go's omitempty", () => {
     writeCachedResult(dir, list, { ...rt, netns: '', args: [], capabilityArgs: {} }, result);
     const entry = JSON.parse(fs.readFileSync(cacheFilePath(dir, 'net', rt), 'utf8'));
     expect(Object.keys(entry)).toEqual(['kind', 'containerId', 'config', 'ifName', 'networkName', 'result']);
   });
 
-  it('reads the result back converted to the list\'s version', () => {
+  it("reads the result back converted to the list's version", () => {
     writeCachedResult(dir, list, rt, result);
     expect(readCachedResult(dir, list, rt)).toEqual({
       cniVersion: '1.0.0',
-      interfaces: [{ name: 'br0', mac: '02:00:00:00:00:01' }, { name: 'eth0', sandbox: '/run/netns/pod1' }],
+      interfaces: [
+        { name: 'br0', mac: '02:00:00:00:00:01' },
+        { name: 'eth0', sandbox: '/run/netns/pod1' },
+      ],
       ips: [{ interface: 1, address: '10.1.0.5/24', gateway: '10.1.0.1' }],
       routes: [{ dst: '0.0.0.0/0' }],
     });
@@ -76,7 +101,10 @@ describe('result cache (libcni layout)', () => {
 
   it('reads a legacy cache file holding the bare result', () => {
     fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
-    fs.writeFileSync(cacheFilePath(dir, 'net', rt), JSON.stringify({ cniVersion: '0.4.0', ips: [{ version: '4', address: '10.1.0.5/24' }] }));
+    fs.writeFileSync(
+      cacheFilePath(dir, 'net', rt),
+      JSON.stringify({ cniVersion: '0.4.0', ips: [{ version: '4', address: '10.1.0.5/24' }] }),
+    );
     expect(readCachedResult(dir, list, rt)).toEqual({ cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/24' }] });
   });
 
@@ -106,8 +134,22 @@ describe('result cache (libcni layout)', () => {
     fs.writeFileSync(path.join(dir, 'results', 'junk'), 'not json');
     fs.writeFileSync(path.join(dir, 'results', 'legacy-c-eth0'), JSON.stringify({ cniVersion: '0.4.0' }));
     expect(cachedAttachments(dir)).toEqual([
-      { containerId: rt.containerId, network: 'net', ifName: 'eth0', netns: '/run/netns/pod1', args: rt.args, capabilityArgs: { ips: ['10.1.0.5/24'], mac: 'c2:11:22:33:44:55' } },
-      { containerId: rt.containerId, network: 'other', ifName: 'net1', netns: '/run/netns/pod1', args: rt.args, capabilityArgs: { ips: ['10.1.0.5/24'], mac: 'c2:11:22:33:44:55' } },
+      {
+        containerId: rt.containerId,
+        network: 'net',
+        ifName: 'eth0',
+        netns: '/run/netns/pod1',
+        args: rt.args,
+        capabilityArgs: { ips: ['10.1.0.5/24'], mac: 'c2:11:22:33:44:55' },
+      },
+      {
+        containerId: rt.containerId,
+        network: 'other',
+        ifName: 'net1',
+        netns: '/run/netns/pod1',
+        args: rt.args,
+        capabilityArgs: { ips: ['10.1.0.5/24'], mac: 'c2:11:22:33:44:55' },
+      },
     ]);
     expect(cachedAttachments(path.join(dir, 'missing'))).toEqual([]);
   });

@@ -30,7 +30,6 @@ describe('container id derivation', () => {
       process.chdir(cwd);
     }
   });
-
 });
 
 describe('runtime configuration from the environment', () => {
@@ -41,7 +40,7 @@ describe('runtime configuration from the environment', () => {
     expect(runtimeConfFromEnv({ CNI_IFNAME: 'net1' }, '/ns', 'net2').ifName).toBe('net2');
   });
 
-  it('parses CNI_ARGS into ordered pairs with cnitool\'s rules', () => {
+  it("parses CNI_ARGS into ordered pairs with cnitool's rules", () => {
     expect(parseCniArgsPairs('')).toEqual([]);
     expect(parseCniArgsPairs('IgnoreUnknown=1;IP=10.1.2.3;K8S_POD_NAME=web')).toEqual([
       ['IgnoreUnknown', '1'],
@@ -60,7 +59,11 @@ describe('runtime configuration from the environment', () => {
 });
 
 describe('CAP_ARGS -> runtimeConfig', () => {
-  const capArgs = { ips: ['10.1.2.3/24'], mac: 'c2:11:22:33:44:55', portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }] };
+  const capArgs = {
+    ips: ['10.1.2.3/24'],
+    mac: 'c2:11:22:33:44:55',
+    portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }],
+  };
 
   it('passes only the capabilities the plugin declares true', () => {
     expect(runtimeConfigFor(['ips'], capArgs)).toEqual({ ips: ['10.1.2.3/24'] });
@@ -88,7 +91,13 @@ describe('plugin stdin', () => {
     ),
     'x',
   );
-  const rt = { containerId: 'c1', netns: '/run/netns/p', ifName: 'eth0', args: [['A', '1']] as Array<[string, string]>, capabilityArgs: { ips: ['10.0.0.9/24'], mac: 'aa:bb:cc:dd:ee:ff' } };
+  const rt = {
+    containerId: 'c1',
+    netns: '/run/netns/p',
+    ifName: 'eth0',
+    args: [['A', '1']] as Array<[string, string]>,
+    capabilityArgs: { ips: ['10.0.0.9/24'], mac: 'aa:bb:cc:dd:ee:ff' },
+  };
 
   it('injects name, cniVersion, prevResult and the declared capabilities; keys sorted like Go writes them', () => {
     const text = pluginStdin(list, list.plugins[0], { prevResult: { cniVersion: '1.0.0', ips: [] }, rt });
@@ -98,7 +107,12 @@ describe('plugin stdin', () => {
   });
 
   it('leaves a runtimeConfig written in the file alone when no capability matches', () => {
-    expect(JSON.parse(pluginStdin(list, list.plugins[1], { rt }))).toEqual({ type: 'tuning', runtimeConfig: { mine: true }, name: 'net', cniVersion: '1.0.0' });
+    expect(JSON.parse(pluginStdin(list, list.plugins[1], { rt }))).toEqual({
+      type: 'tuning',
+      runtimeConfig: { mine: true },
+      name: 'net',
+      cniVersion: '1.0.0',
+    });
   });
 
   it('puts the valid attachments under both GC keys', () => {
@@ -118,6 +132,13 @@ describe('plugin stdin', () => {
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/a:/b',
     });
-    expect(pluginEnv({}, 'STATUS', ['/a'])).toEqual({ CNI_COMMAND: 'STATUS', CNI_CONTAINERID: '', CNI_NETNS: '', CNI_ARGS: '', CNI_IFNAME: '', CNI_PATH: '/a' });
+    expect(pluginEnv({}, 'STATUS', ['/a'])).toEqual({
+      CNI_COMMAND: 'STATUS',
+      CNI_CONTAINERID: '',
+      CNI_NETNS: '',
+      CNI_ARGS: '',
+      CNI_IFNAME: '',
+      CNI_PATH: '/a',
+    });
   });
 });

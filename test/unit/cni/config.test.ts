@@ -151,7 +151,9 @@ describe('ConfigReader', () => {
 
     it('checks a lower or an upper bound alone', () => {
       expect(errorOf(() => r({ vlan: -1 }).optInt('vlan', { min: 0 })).message).toBe("bridge: option 'vlan' must be at least 0, got -1");
-      expect(errorOf(() => r({ vlan: 4095 }).optInt('vlan', { max: 4094 })).message).toBe("bridge: option 'vlan' must be at most 4094, got 4095");
+      expect(errorOf(() => r({ vlan: 4095 }).optInt('vlan', { max: 4094 })).message).toBe(
+        "bridge: option 'vlan' must be at most 4094, got 4095",
+      );
       expect(r({ vlan: 0 }).optInt('vlan', { min: 0 })).toBe(0);
     });
 
@@ -183,9 +185,9 @@ describe('ConfigReader', () => {
       expect(r({ ips: [] }).optStrings('ips')).toEqual([]);
       expect(r({}).optStrings('ips')).toBeUndefined();
       expect(r({ ips: [1, { a: 1 }] }).optArray('ips')).toEqual([1, { a: 1 }]);
-      expect(errorOf(() => r({ ips: '10.0.0.1' }).optArray('ips')).message).toBe("bridge: option 'ips' must be a list, got \"10.0.0.1\"");
+      expect(errorOf(() => r({ ips: '10.0.0.1' }).optArray('ips')).message).toBe('bridge: option \'ips\' must be a list, got "10.0.0.1"');
       expect(errorOf(() => r({ ips: ['10.0.0.1', 7] }).optStrings('ips')).message).toBe(
-        "bridge: option 'ips' must be a list of strings, got [\"10.0.0.1\",7]",
+        'bridge: option \'ips\' must be a list of strings, got ["10.0.0.1",7]',
       );
     });
   });

@@ -30,7 +30,9 @@ describe('CniError', () => {
   });
 
   it('toJSON gives {cniVersion, code, msg, details} in that order', () => {
-    expect(JSON.stringify(new CniError(7, 'bad', 'why').toJSON('1.0.0'))).toBe('{"cniVersion":"1.0.0","code":7,"msg":"bad","details":"why"}');
+    expect(JSON.stringify(new CniError(7, 'bad', 'why').toJSON('1.0.0'))).toBe(
+      '{"cniVersion":"1.0.0","code":7,"msg":"bad","details":"why"}',
+    );
   });
 
   it('toJSON omits empty details (Go: omitempty)', () => {

@@ -58,7 +58,11 @@ describe('processIo', () => {
     const r = runPlugin(ENV, conf);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/16' }], dns: { search: [String(Buffer.byteLength(conf))] } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      cniVersion: '1.0.0',
+      ips: [{ address: '10.1.0.5/16' }],
+      dns: { search: [String(Buffer.byteLength(conf))] },
+    });
   });
 
   it('prints an error object on stdout and exits 1', () => {

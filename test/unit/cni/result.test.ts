@@ -31,7 +31,10 @@ const SOURCE: Record<'0.2' | '0.4' | '1.x', (v: string) => Json> = {
   }),
   '0.4': (v) => ({
     cniVersion: v,
-    interfaces: [{ name: 'cni0', mac: MAC_HOST }, { name: 'eth0', mac: MAC_CTR, sandbox: NETNS }],
+    interfaces: [
+      { name: 'cni0', mac: MAC_HOST },
+      { name: 'eth0', mac: MAC_CTR, sandbox: NETNS },
+    ],
     ips: [
       { version: '4', interface: 1, address: '10.1.0.5/16', gateway: '10.1.0.1' },
       { version: '4', interface: 1, address: '10.2.0.5/16' },
@@ -55,7 +58,12 @@ const SOURCE: Record<'0.2' | '0.4' | '1.x', (v: string) => Json> = {
       { dst: '0.0.0.0/0', gw: '10.1.0.1', mtu: 1400, advmss: 1360, priority: 100, table: 0, scope: 0 },
       { dst: '2001:db8:1::/48', table: 254 },
     ],
-    dns: { nameservers: ['10.1.0.1', '2001:db8::1'], domain: 'example.org', search: ['a.example.org', 'example.org'], options: ['ndots:2', 'edns0'] },
+    dns: {
+      nameservers: ['10.1.0.1', '2001:db8::1'],
+      domain: 'example.org',
+      search: ['a.example.org', 'example.org'],
+      options: ['ndots:2', 'edns0'],
+    },
   }),
 };
 
@@ -96,7 +104,10 @@ const EXPECTED: Record<'0.2' | '0.4' | '1.x', Record<'0.2' | '0.4' | '1.x', (to:
     // version dropped, everything else kept
     '1.x': (to) => ({
       cniVersion: to,
-      interfaces: [{ name: 'cni0', mac: MAC_HOST }, { name: 'eth0', mac: MAC_CTR, sandbox: NETNS }],
+      interfaces: [
+        { name: 'cni0', mac: MAC_HOST },
+        { name: 'eth0', mac: MAC_CTR, sandbox: NETNS },
+      ],
       ips: [
         { interface: 1, address: '10.1.0.5/16', gateway: '10.1.0.1' },
         { interface: 1, address: '10.2.0.5/16' },
@@ -111,13 +122,21 @@ const EXPECTED: Record<'0.2' | '0.4' | '1.x', Record<'0.2' | '0.4' | '1.x', (to:
       cniVersion: to,
       ip4: { ip: '10.1.0.5/16', gateway: '10.1.0.1', routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }] },
       ip6: { ip: '2001:db8::5/64', routes: [{ dst: '2001:db8:1::/48' }] },
-      dns: { nameservers: ['10.1.0.1', '2001:db8::1'], domain: 'example.org', search: ['a.example.org', 'example.org'], options: ['ndots:2', 'edns0'] },
+      dns: {
+        nameservers: ['10.1.0.1', '2001:db8::1'],
+        domain: 'example.org',
+        search: ['a.example.org', 'example.org'],
+        options: ['ndots:2', 'edns0'],
+      },
     }),
     // version added from the address family; interface mtu/socketPath/pciID dropped; the 1.1
     // route fields stay (shared Route type), table/scope 0 included (they are *int in Go)
     '0.4': (to) => ({
       cniVersion: to,
-      interfaces: [{ name: 'cni0', mac: MAC_HOST }, { name: 'eth0', mac: MAC_CTR, sandbox: NETNS }],
+      interfaces: [
+        { name: 'cni0', mac: MAC_HOST },
+        { name: 'eth0', mac: MAC_CTR, sandbox: NETNS },
+      ],
       ips: [
         { version: '4', interface: 1, address: '10.1.0.5/16', gateway: '10.1.0.1' },
         { version: '6', interface: 1, address: '2001:db8::5/64' },
@@ -126,7 +145,12 @@ const EXPECTED: Record<'0.2' | '0.4' | '1.x', Record<'0.2' | '0.4' | '1.x', (to:
         { dst: '0.0.0.0/0', gw: '10.1.0.1', mtu: 1400, advmss: 1360, priority: 100, table: 0, scope: 0 },
         { dst: '2001:db8:1::/48', table: 254 },
       ],
-      dns: { nameservers: ['10.1.0.1', '2001:db8::1'], domain: 'example.org', search: ['a.example.org', 'example.org'], options: ['ndots:2', 'edns0'] },
+      dns: {
+        nameservers: ['10.1.0.1', '2001:db8::1'],
+        domain: 'example.org',
+        search: ['a.example.org', 'example.org'],
+        options: ['ndots:2', 'edns0'],
+      },
     }),
     '1.x': (to) => SOURCE['1.x'](to),
   },
@@ -174,7 +198,10 @@ describe('round trips through another version', () => {
     const back = formatResult(parseResult(formatResult(parseResult(src), '0.4.0')), '1.0.0');
     expect(back).toEqual({
       ...src,
-      interfaces: [{ name: 'cni0', mac: MAC_HOST }, { name: 'eth0', mac: MAC_CTR, sandbox: NETNS }],
+      interfaces: [
+        { name: 'cni0', mac: MAC_HOST },
+        { name: 'eth0', mac: MAC_CTR, sandbox: NETNS },
+      ],
     });
   });
 
@@ -198,7 +225,13 @@ describe('round trips through another version', () => {
 });
 
 describe('down-conversion to 0.1.0 / 0.2.0', () => {
-  const l2Only: Result = { cniVersion: '1.0.0', interfaces: [{ name: 'cni0', mac: MAC_HOST }, { name: 'veth1', mac: MAC_CTR }] };
+  const l2Only: Result = {
+    cniVersion: '1.0.0',
+    interfaces: [
+      { name: 'cni0', mac: MAC_HOST },
+      { name: 'veth1', mac: MAC_CTR },
+    ],
+  };
 
   it.each(['0.1.0', '0.2.0'])('fails for a result without IP addresses (L2-only) in %s', (v) => {
     expect(() => formatResult(l2Only, v)).toThrow(CniError);
@@ -214,7 +247,10 @@ describe('down-conversion to 0.1.0 / 0.2.0', () => {
     const v4only: Result = {
       cniVersion: '1.0.0',
       ips: [{ address: '10.1.0.5/16' }],
-      routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }, { dst: '::/0', gw: '2001:db8::1' }],
+      routes: [
+        { dst: '0.0.0.0/0', gw: '10.1.0.1' },
+        { dst: '::/0', gw: '2001:db8::1' },
+      ],
     };
     expect(resultText(v4only, '0.2.0')).toBe(
       JSON.stringify({ cniVersion: '0.2.0', ip4: { ip: '10.1.0.5/16', routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }] }, dns: {} }, null, 4),
@@ -273,7 +309,9 @@ describe('1.x specifics', () => {
   });
 
   it('a missing interface index stays missing', () => {
-    expect(formatResult(parseResult({ cniVersion: '1.0.0', ips: [{ address: '10.1.2.3/24' }] }), '1.0.0').ips).toEqual([{ address: '10.1.2.3/24' }]);
+    expect(formatResult(parseResult({ cniVersion: '1.0.0', ips: [{ address: '10.1.2.3/24' }] }), '1.0.0').ips).toEqual([
+      { address: '10.1.2.3/24' },
+    ]);
   });
 
   it('route mtu/advmss/priority 0 are omitted, table/scope 0 are kept', () => {
@@ -376,7 +414,11 @@ describe('parseResult', () => {
     ['spaces', { cniVersion: '1.0.0', ips: [{ address: ' 10.0.0.1/24' }] }, /not a valid CIDR/],
     ['bad gateway', { cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/24', gateway: '10.0.0' }] }, /gateway "10.0.0" is not a valid IP/],
     ['gateway with prefix', { cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/24', gateway: '10.0.0.1/24' }] }, /not a valid IP/],
-    ['interface index not an integer', { cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/24', interface: '0' }] }, /interface must be an integer/],
+    [
+      'interface index not an integer',
+      { cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/24', interface: '0' }] },
+      /interface must be an integer/,
+    ],
     ['interface without name', { cniVersion: '1.0.0', interfaces: [{ mac: MAC_CTR }] }, /interface must be an object with a name/],
     ['interface mtu not a number', { cniVersion: '1.1.0', interfaces: [{ name: 'e', mtu: '1500' }] }, /interface mtu must be an integer/],
     ['route without dst', { cniVersion: '1.0.0', routes: [{ gw: '10.0.0.1' }] }, /route dst must be a CIDR string/],

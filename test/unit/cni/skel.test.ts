@@ -74,7 +74,13 @@ describe('VERSION', () => {
   });
 
   it('needs no other variable and ignores invalid ones (libcni sets dummy values)', async () => {
-    const r = await run(fakePlugin(), { CNI_COMMAND: 'VERSION', CNI_NETNS: 'dummy', CNI_IFNAME: 'bad/name', CNI_CONTAINERID: '-x', CNI_PATH: 'dummy' });
+    const r = await run(fakePlugin(), {
+      CNI_COMMAND: 'VERSION',
+      CNI_NETNS: 'dummy',
+      CNI_IFNAME: 'bad/name',
+      CNI_CONTAINERID: '-x',
+      CNI_PATH: 'dummy',
+    });
     expect(r.status).toBe(0);
     expect(r.calls).toEqual([]);
   });
@@ -452,17 +458,24 @@ describe('handler outcomes', () => {
     expect(r.stderr).toBe('');
   });
 
-  it.each(['ADD', 'DEL', 'CHECK', 'STATUS', 'GC'] as const)('%s: a plain Error becomes code 999 with its message, no stack anywhere', async (cmd) => {
-    const p = fakePlugin();
-    const err = new Error('failed to set up bridge "cni0": operation not permitted');
-    if (cmd === 'ADD') p.addAnswer = err;
-    else p.failWith = err;
-    const r = await run(p, env(cmd), { cniVersion: '1.1.0', name: 'n' });
-    expect(r.status).toBe(1);
-    expect(errorOut(r.stdout)).toEqual({ cniVersion: '1.1.0', code: 999, msg: 'failed to set up bridge "cni0": operation not permitted' });
-    expect(r.stdout).not.toMatch(/\bat .*\(|\.ts:\d+|Error:/);
-    expect(r.stderr).toBe('');
-  });
+  it.each(['ADD', 'DEL', 'CHECK', 'STATUS', 'GC'] as const)(
+    '%s: a plain Error becomes code 999 with its message, no stack anywhere',
+    async (cmd) => {
+      const p = fakePlugin();
+      const err = new Error('failed to set up bridge "cni0": operation not permitted');
+      if (cmd === 'ADD') p.addAnswer = err;
+      else p.failWith = err;
+      const r = await run(p, env(cmd), { cniVersion: '1.1.0', name: 'n' });
+      expect(r.status).toBe(1);
+      expect(errorOut(r.stdout)).toEqual({
+        cniVersion: '1.1.0',
+        code: 999,
+        msg: 'failed to set up bridge "cni0": operation not permitted',
+      });
+      expect(r.stdout).not.toMatch(/\bat .*\(|\.ts:\d+|Error:/);
+      expect(r.stderr).toBe('');
+    },
+  );
 
   it('a thrown non-Error becomes code 999 with its text', async () => {
     const p = fakePlugin();
@@ -499,7 +512,10 @@ describe('handler outcomes', () => {
   it('the error is labelled with the config version once the config is read, 1.1.0 before', async () => {
     const early = await run(fakePlugin(), { CNI_COMMAND: 'ADD' }, { cniVersion: '0.3.1', name: 'n' });
     expect(errorOut(early.stdout).cniVersion).toBe('1.1.0');
-    const late = await run(fakePlugin(), env('ADD', { CNI_NETNS: path.join(os.tmpdir(), 'cnits-no-such-netns') }), { cniVersion: '0.3.1', name: 'n' });
+    const late = await run(fakePlugin(), env('ADD', { CNI_NETNS: path.join(os.tmpdir(), 'cnits-no-such-netns') }), {
+      cniVersion: '0.3.1',
+      name: 'n',
+    });
     expect(errorOut(late.stdout).cniVersion).toBe('0.3.1');
   });
 });

@@ -116,7 +116,9 @@ describe('configVersion', () => {
   });
 
   it.each([[1], [true], [['1.0.0']], [{ v: '1.0.0' }]])('a cniVersion of type %j is a decoding error (code 6)', (v) => {
-    expect(() => configVersion({ cniVersion: v })).toThrow(expect.objectContaining({ code: 6, message: expect.stringContaining('cniVersion must be a string') }));
+    expect(() => configVersion({ cniVersion: v })).toThrow(
+      expect.objectContaining({ code: 6, message: expect.stringContaining('cniVersion must be a string') }),
+    );
   });
 
   it('matches keys case-insensitively and lets the last matching key win, like Go', () => {

@@ -44,7 +44,9 @@ test('replaces a changed binary, relinks a missing name, and reports foreign plu
   fs.renameSync(path.join(dir, 'macvlan.new'), path.join(dir, 'macvlan'));
   expect(installBinary(source('v2'), dir, PLUGIN_NAMES, log)).toBe(true);
   for (const name of ['cni-ts', ...PLUGIN_NAMES]) expect(fs.readFileSync(path.join(dir, name), 'utf8')).toBe('v2');
-  expect(logged).toContain(`replaced ${path.join(dir, 'macvlan')}, which was not cni-ts (kept in ${path.join(dir, '.cni-ts-replaced')}; uninstall puts it back)`);
+  expect(logged).toContain(
+    `replaced ${path.join(dir, 'macvlan')}, which was not cni-ts (kept in ${path.join(dir, '.cni-ts-replaced')}; uninstall puts it back)`,
+  );
 });
 
 test('a plugin it replaced (the Go bridge) is kept and put back by uninstall; only the first original is kept', () => {

@@ -46,7 +46,13 @@ test.each([
   [IN_POD, answering(403, 'nodes "worker-1" is forbidden'), 'HTTP 403: nodes "worker-1" is forbidden'],
   [IN_POD, answering(200, 'not json'), 'not JSON'],
   [IN_POD, answering(200, { spec: {} }), 'has no spec.podCIDR (yet)'],
-  [IN_POD, (async () => { throw new Error('connect ECONNREFUSED'); }) as ApiGet, 'ECONNREFUSED'],
+  [
+    IN_POD,
+    (async () => {
+      throw new Error('connect ECONNREFUSED');
+    }) as ApiGet,
+    'ECONNREFUSED',
+  ],
 ])('fails clearly: %#', async (env, get, message) => {
   await expect(withNodePodCidr(env, get, saDir)).rejects.toThrow(NodeLookupError);
   await expect(withNodePodCidr(env, get, saDir)).rejects.toThrow(message);

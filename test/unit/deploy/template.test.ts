@@ -1,6 +1,7 @@
 import { renderNetworkConfig, renderTemplate, TemplateError, templateVariables } from '../../../lib/cli/template';
 
-const CONFLIST = '{"cniVersion":"1.0.0","name":"k8s","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"${NODE_POD_CIDR}"}]]}}]}';
+const CONFLIST =
+  '{"cniVersion":"1.0.0","name":"k8s","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"${NODE_POD_CIDR}"}]]}}]}';
 
 describe('renderTemplate', () => {
   test('fills in every ${NAME} from the environment', () => {

@@ -28,10 +28,14 @@ describe('dummy config', () => {
   });
 
   it('ignores options dummy does not have (mtu, mac), as the Go plugin does', () => {
-    expect(() => parseDummyConf(request({ type: 'dummy', mtu: 'x', mac: 5, ipam: { type: 'host-local' } }), { requireIpam: true })).not.toThrow();
+    expect(() =>
+      parseDummyConf(request({ type: 'dummy', mtu: 'x', mac: 5, ipam: { type: 'host-local' } }), { requireIpam: true }),
+    ).not.toThrow();
   });
 
   it('rejects an ipam section that is not an object', () => {
-    expect(() => parseDummyConf(request({ type: 'dummy', ipam: [] }), { requireIpam: true })).toThrow(/option 'ipam' must be a JSON object/);
+    expect(() => parseDummyConf(request({ type: 'dummy', ipam: [] }), { requireIpam: true })).toThrow(
+      /option 'ipam' must be a JSON object/,
+    );
   });
 });

@@ -8,7 +8,9 @@ const key = { containerId: 'ctr', ifName: 'eth0' };
 const ips = (list: string[]) => list.map((t) => Ip.parse(t));
 
 function run(store: MemoryStore, sets: ReturnType<typeof set>[], requested: string[] = [], k = key): string[] {
-  return allocate(store, sets, k, ips(requested)).map((a) => `${a.ip.toString()}/${a.range.subnet.prefix} gw ${a.range.gateway.toString()}`);
+  return allocate(store, sets, k, ips(requested)).map(
+    (a) => `${a.ip.toString()}/${a.range.subnet.prefix} gw ${a.range.gateway.toString()}`,
+  );
 }
 
 function failure(store: MemoryStore, sets: ReturnType<typeof set>[], requested: string[] = [], k = key): CniError {
@@ -31,7 +33,13 @@ describe('host-local allocator: round robin', () => {
     ['skipping taken addresses', ['10.0.0.0/29'], { '10.0.0.4': 'x', '10.0.0.5': 'x' }, '10.0.0.3', '10.0.0.6'],
     ['wrapping to the start', ['10.0.0.0/29'], { '10.0.0.6': 'x' }, '10.0.0.5', '10.0.0.2'],
     ['last reservation outside the set', ['10.0.0.0/29'], { '10.0.0.2': 'x' }, '10.0.0.128', '10.0.0.3'],
-    ['only the last reservation free', ['10.0.0.0/29'], { '10.0.0.2': 'x', '10.0.0.4': 'x', '10.0.0.5': 'x', '10.0.0.6': 'x' }, '10.0.0.3', '10.0.0.3'],
+    [
+      'only the last reservation free',
+      ['10.0.0.0/29'],
+      { '10.0.0.2': 'x', '10.0.0.4': 'x', '10.0.0.5': 'x', '10.0.0.6': 'x' },
+      '10.0.0.3',
+      '10.0.0.3',
+    ],
     ['first of several subnets', ['10.0.0.0/30', '10.0.1.0/30'], {}, undefined, '10.0.0.2'],
     ['on to the next subnet', ['10.0.0.0/30', '10.0.1.0/30'], {}, '10.0.0.2', '10.0.1.2'],
     ['back to the first subnet', ['10.0.0.0/30', '10.0.1.0/30', '10.0.2.0/30'], {}, '10.0.2.2', '10.0.0.2'],
@@ -96,7 +104,9 @@ describe('host-local allocator: requested addresses', () => {
   });
 
   it('refuses the gateway', () => {
-    expect(failure(new MemoryStore(), [s()], ['192.168.1.1']).message).toBe("failed to allocate for range 0: requested ip 192.168.1.1 is subnet's gateway");
+    expect(failure(new MemoryStore(), [s()], ['192.168.1.1']).message).toBe(
+      "failed to allocate for range 0: requested ip 192.168.1.1 is subnet's gateway",
+    );
   });
 
   it.each([['192.168.1.7'], ['192.168.1.0'], ['10.9.9.9']])('refuses %s, outside every range', (ip) => {

@@ -64,7 +64,10 @@ describe('host-local attachment index', () => {
     expect(del).toEqual({ scan: false, value: ['10.1.0.7'] });
     expect(await scanned((s) => s.findByAttachment(k('c8')).map(String))).toEqual({ scan: false, value: ['10.1.0.8'] });
     expect(await scanned((s) => s.findByAttachment(k('c7')))).toEqual({ scan: false, value: [] });
-    expect(await scanned((s) => s.reserve(k('new'), ip('10.1.9.9'), 0) && s.findByAttachment(k('new')).map(String))).toEqual({ scan: false, value: ['10.1.9.9'] });
+    expect(await scanned((s) => s.reserve(k('new'), ip('10.1.9.9'), 0) && s.findByAttachment(k('new')).map(String))).toEqual({
+      scan: false,
+      value: ['10.1.9.9'],
+    });
     expect(fs.existsSync(path.join(dir, '10.1.0.7'))).toBe(false);
   });
 
@@ -111,7 +114,10 @@ describe('host-local attachment index', () => {
     fs.rmSync(dir, { recursive: true });
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, '10.1.0.1'), 'c1\r\neth0');
-    expect(await scanned((s) => [s.findByAttachment(k('c0')), s.findByAttachment(k('c1')).map(String)])).toEqual({ scan: true, value: [[], ['10.1.0.1']] });
+    expect(await scanned((s) => [s.findByAttachment(k('c0')), s.findByAttachment(k('c1')).map(String)])).toEqual({
+      scan: true,
+      value: [[], ['10.1.0.1']],
+    });
   });
 
   it('stays bounded: the journal is compacted', async () => {

@@ -39,7 +39,11 @@ describe('host-local config: ranges and defaults', () => {
 
   it('ends an IPv6 range at the very last address (no broadcast)', () => {
     const [r] = parse({ ipam: { ranges: [[{ subnet: '2001:db8::/64' }]] } }).rangeSets[0].ranges;
-    expect([r.start.toString(), r.end.toString(), r.gateway.toString()]).toEqual(['2001:db8::1', '2001:db8::ffff:ffff:ffff:ffff', '2001:db8::1']);
+    expect([r.start.toString(), r.end.toString(), r.gateway.toString()]).toEqual([
+      '2001:db8::1',
+      '2001:db8::ffff:ffff:ffff:ffff',
+      '2001:db8::1',
+    ]);
   });
 
   it('keeps explicit rangeStart, rangeEnd and gateway (the gateway need not be in the subnet)', () => {
@@ -51,8 +55,9 @@ describe('host-local config: ranges and defaults', () => {
   });
 
   it('treats empty strings as absent, as Go does for net.IP fields', () => {
-    const [r] = parse({ ipam: { dataDir: '', resolvConf: '', ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '', rangeEnd: '', gateway: '' }]] } })
-      .rangeSets[0].ranges;
+    const [r] = parse({
+      ipam: { dataDir: '', resolvConf: '', ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '', rangeEnd: '', gateway: '' }]] },
+    }).rangeSets[0].ranges;
     expect(r.start.toString()).toBe('10.1.0.1');
     expect(r.end.toString()).toBe('10.1.0.254');
   });
@@ -64,7 +69,12 @@ describe('host-local config: ranges and defaults', () => {
   it('orders range sets: runtimeConfig.ipRanges, then the legacy subnet, then ipam.ranges', () => {
     const conf = parse({
       runtimeConfig: { ipRanges: [[{ subnet: '10.9.0.0/24' }]] },
-      ipam: { subnet: '10.8.0.0/24', rangeStart: '10.8.0.10', gateway: '10.8.0.254', ranges: [[{ subnet: '10.7.0.0/24' }], [{ subnet: 'fd00::/64' }]] },
+      ipam: {
+        subnet: '10.8.0.0/24',
+        rangeStart: '10.8.0.10',
+        gateway: '10.8.0.254',
+        ranges: [[{ subnet: '10.7.0.0/24' }], [{ subnet: 'fd00::/64' }]],
+      },
     });
     expect(conf.rangeSets.map((s) => [s.index, s.source, rangeSetText(s)])).toEqual([
       [0, 'runtimeConfig.ipRanges[0]', '10.9.0.1-10.9.0.254'],
@@ -91,8 +101,12 @@ describe('host-local config: ranges and defaults', () => {
   });
 
   it('allows several sets per family from cniVersion 0.3.0', () => {
-    expect(parse({ cniVersion: '0.3.0', ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/24' }]] } }).rangeSets).toHaveLength(2);
-    expect(parse({ cniVersion: '0.2.0', ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00::/64' }]] } }).rangeSets).toHaveLength(2);
+    expect(
+      parse({ cniVersion: '0.3.0', ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/24' }]] } }).rangeSets,
+    ).toHaveLength(2);
+    expect(
+      parse({ cniVersion: '0.2.0', ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00::/64' }]] } }).rangeSets,
+    ).toHaveLength(2);
   });
 
   it('reads dataDir, resolvConf and routes, normalising addresses like Go', () => {
@@ -101,7 +115,11 @@ describe('host-local config: ranges and defaults', () => {
         ...v4,
         dataDir: '/run/cni',
         resolvConf: '/etc/resolv.conf',
-        routes: [{ dst: '0.0.0.0/0' }, { dst: '::0/0', gw: 'FD00::1' }, { dst: '10.5.0.0/16', gw: '10.1.0.1', mtu: 1400, table: 0, scope: 253 }],
+        routes: [
+          { dst: '0.0.0.0/0' },
+          { dst: '::0/0', gw: 'FD00::1' },
+          { dst: '10.5.0.0/16', gw: '10.1.0.1', mtu: 1400, table: 0, scope: 253 },
+        ],
       },
     });
     expect(conf.dataDir).toBe('/run/cni');
@@ -117,7 +135,11 @@ describe('host-local config: ranges and defaults', () => {
 describe('host-local config: requested addresses', () => {
   it('unions CNI_ARGS IP, args.cni.ips and runtimeConfig.ips in that order, without duplicates', () => {
     const conf = parse(
-      { ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00::/64' }]] }, args: { cni: { ips: ['10.1.0.6', 'fd00::6/64'] } }, runtimeConfig: { ips: ['10.1.0.7', '10.1.0.5'] } },
+      {
+        ipam: { ranges: [[{ subnet: '10.1.0.0/24' }], [{ subnet: 'fd00::/64' }]] },
+        args: { cni: { ips: ['10.1.0.6', 'fd00::6/64'] } },
+        runtimeConfig: { ips: ['10.1.0.7', '10.1.0.5'] },
+      },
       'IgnoreUnknown=1;K8S_POD_NAME=web;IP=10.1.0.5/24',
     );
     expect(conf.requestedIps.map(String)).toEqual(['10.1.0.5', '10.1.0.6', 'fd00::6', '10.1.0.7']);
@@ -164,15 +186,51 @@ describe('host-local config: validation', () => {
     ['a subnet of the wrong type', { ipam: { ranges: [[{ subnet: 24 }]] } }, `${r0}: option 'subnet' must be a string, got 24`],
     ['host bits', { ipam: { ranges: [[{ subnet: '10.1.0.1/24' }]] } }, `${r0}.subnet "10.1.0.1/24" has host bits set; use 10.1.0.0/24`],
     ['IPv6 host bits', { ipam: { ranges: [[{ subnet: 'fd00::1/64' }]] } }, `${r0}.subnet "fd00::1/64" has host bits set; use fd00::/64`],
-    ['a /31', { ipam: { ranges: [[{ subnet: '10.1.0.0/31' }]] } }, /too small to allocate from: an IPv4 subnet needs a prefix of \/30 or shorter/],
-    ['a /127', { ipam: { ranges: [[{ subnet: 'fd00::/127' }]] } }, /too small to allocate from: an IPv6 subnet needs a prefix of \/126 or shorter/],
-    ['rangeStart outside', { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.2.0.1' }]] } }, `${r0}.rangeStart "10.2.0.1" is not in subnet 10.1.0.0/24`],
-    ['rangeEnd outside', { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeEnd: '10.1.1.0' }]] } }, `${r0}.rangeEnd "10.1.1.0" is not in subnet 10.1.0.0/24`],
-    ['rangeStart of the other family', { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: 'fd00::1' }]] } }, /rangeStart "fd00::1" is not in subnet/],
-    ['rangeStart after rangeEnd', { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.1.0.9', rangeEnd: '10.1.0.8' }]] } }, `${r0}.rangeStart "10.1.0.9" is after rangeEnd "10.1.0.8"`],
-    ['a bad gateway', { ipam: { ranges: [[{ subnet: '10.1.0.0/24', gateway: '10.1.0' }]] } }, `${r0}.gateway "10.1.0" is not an IP address`],
-    ['a bad legacy subnet', { ipam: { subnet: '10.1.0.1/24' } }, 'host-local: ipam.subnet "10.1.0.1/24" has host bits set; use 10.1.0.0/24'],
-    ['mixed families in a set', { ipam: { ranges: [[{ subnet: '10.1.0.0/24' }, { subnet: 'fd00::/64' }]] } }, /ipam.ranges\[0\] mixes address families/],
+    [
+      'a /31',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/31' }]] } },
+      /too small to allocate from: an IPv4 subnet needs a prefix of \/30 or shorter/,
+    ],
+    [
+      'a /127',
+      { ipam: { ranges: [[{ subnet: 'fd00::/127' }]] } },
+      /too small to allocate from: an IPv6 subnet needs a prefix of \/126 or shorter/,
+    ],
+    [
+      'rangeStart outside',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.2.0.1' }]] } },
+      `${r0}.rangeStart "10.2.0.1" is not in subnet 10.1.0.0/24`,
+    ],
+    [
+      'rangeEnd outside',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeEnd: '10.1.1.0' }]] } },
+      `${r0}.rangeEnd "10.1.1.0" is not in subnet 10.1.0.0/24`,
+    ],
+    [
+      'rangeStart of the other family',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: 'fd00::1' }]] } },
+      /rangeStart "fd00::1" is not in subnet/,
+    ],
+    [
+      'rangeStart after rangeEnd',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.1.0.9', rangeEnd: '10.1.0.8' }]] } },
+      `${r0}.rangeStart "10.1.0.9" is after rangeEnd "10.1.0.8"`,
+    ],
+    [
+      'a bad gateway',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24', gateway: '10.1.0' }]] } },
+      `${r0}.gateway "10.1.0" is not an IP address`,
+    ],
+    [
+      'a bad legacy subnet',
+      { ipam: { subnet: '10.1.0.1/24' } },
+      'host-local: ipam.subnet "10.1.0.1/24" has host bits set; use 10.1.0.0/24',
+    ],
+    [
+      'mixed families in a set',
+      { ipam: { ranges: [[{ subnet: '10.1.0.0/24' }, { subnet: 'fd00::/64' }]] } },
+      /ipam.ranges\[0\] mixes address families/,
+    ],
     [
       'overlapping ranges in a set',
       { ipam: { ranges: [[{ subnet: '10.1.0.0/24' }, { subnet: '10.1.0.0/24', rangeStart: '10.1.0.200' }]] } },
@@ -194,9 +252,17 @@ describe('host-local config: validation', () => {
       'host-local: cniVersion 0.2.0 results hold one address per family, but 2 IPv4 range sets are configured; use cniVersion 0.3.0 or later',
     ],
     ['a dataDir of the wrong type', { ipam: { ...v4, dataDir: 1 } }, "host-local: ipam: option 'dataDir' must be a string, got 1"],
-    ['a route without dst', { ipam: { ...v4, routes: [{ gw: '10.1.0.1' }] } }, `host-local: ipam.routes[0]: option 'dst' is required (a CIDR such as "0.0.0.0/0")`],
+    [
+      'a route without dst',
+      { ipam: { ...v4, routes: [{ gw: '10.1.0.1' }] } },
+      `host-local: ipam.routes[0]: option 'dst' is required (a CIDR such as "0.0.0.0/0")`,
+    ],
     ['a route with a bad dst', { ipam: { ...v4, routes: [{ dst: '0.0.0.0' }] } }, /ipam.routes\[0\]: option 'dst' must be a CIDR/],
-    ['a route with a bad gw', { ipam: { ...v4, routes: [{ dst: '0.0.0.0/0', gw: 'x' }] } }, /ipam.routes\[0\]: option 'gw' must be an IP address, got "x"/],
+    [
+      'a route with a bad gw',
+      { ipam: { ...v4, routes: [{ dst: '0.0.0.0/0', gw: 'x' }] } },
+      /ipam.routes\[0\]: option 'gw' must be an IP address, got "x"/,
+    ],
   ])('rejects %s with code 7', (_what, conf, msg) => {
     const e = failure(conf);
     expect(e.code).toBe(ErrCode.InvalidNetworkConfig);
@@ -205,7 +271,16 @@ describe('host-local config: validation', () => {
   });
 
   it('allows ranges of one subnet that do not share addresses', () => {
-    const conf = parse({ ipam: { ranges: [[{ subnet: '10.1.0.0/24', rangeEnd: '10.1.0.99' }, { subnet: '10.1.0.0/24', rangeStart: '10.1.0.100' }]] } });
+    const conf = parse({
+      ipam: {
+        ranges: [
+          [
+            { subnet: '10.1.0.0/24', rangeEnd: '10.1.0.99' },
+            { subnet: '10.1.0.0/24', rangeStart: '10.1.0.100' },
+          ],
+        ],
+      },
+    });
     expect(rangeSetText(conf.rangeSets[0])).toBe('10.1.0.1-10.1.0.99,10.1.0.100-10.1.0.254');
   });
 });

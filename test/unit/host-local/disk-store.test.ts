@@ -61,7 +61,11 @@ describe('host-local disk store: the Go file format', () => {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'last_reserved_ip.0'), '10.1.0.9\n');
     fs.writeFileSync(path.join(dir, 'last_reserved_ip.1'), 'garbage');
-    expect(await withStore((s) => [s.lastReservedIp(0)?.toString(), s.lastReservedIp(1), s.lastReservedIp(2)])).toEqual(['10.1.0.9', undefined, undefined]);
+    expect(await withStore((s) => [s.lastReservedIp(0)?.toString(), s.lastReservedIp(1), s.lastReservedIp(2)])).toEqual([
+      '10.1.0.9',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('finds and releases by (id, ifname), falling back to legacy id-only files', async () => {
@@ -83,10 +87,15 @@ describe('host-local disk store: the Go file format', () => {
 
   it('lists only regular files whose name is a canonical address', async () => {
     fs.mkdirSync(dir);
-    for (const n of ['10.1.0.2', '010.1.0.3', 'FD00::2', 'last_reserved_ip.0', 'lock', '.cni-ts-x', 'notes.txt']) fs.writeFileSync(path.join(dir, n), 'c\r\neth0');
+    for (const n of ['10.1.0.2', '010.1.0.3', 'FD00::2', 'last_reserved_ip.0', 'lock', '.cni-ts-x', 'notes.txt'])
+      fs.writeFileSync(path.join(dir, n), 'c\r\neth0');
     fs.mkdirSync(path.join(dir, '10.1.0.9'));
     expect(await withStore((s) => s.reservations().map((r) => r.ip.toString()))).toEqual(['10.1.0.2']);
-    expect([ipOfName('10.1.0.2')?.toString(), ipOfName('fd00::02'), ipOfName('::ffff:10.1.0.2')]).toEqual(['10.1.0.2', undefined, undefined]);
+    expect([ipOfName('10.1.0.2')?.toString(), ipOfName('fd00::02'), ipOfName('::ffff:10.1.0.2')]).toEqual([
+      '10.1.0.2',
+      undefined,
+      undefined,
+    ]);
   });
 });
 

@@ -41,6 +41,8 @@ describe('host-local GC attachment list', () => {
     [{ 'cni.dev/valid-attachments': ['a'] }, /must be a JSON object/],
     [{ 'cni.dev/valid-attachments': [{ ifname: 'eth0' }] }, /option 'containerID' is required/],
   ])('rejects %j with code 7', (conf, msg) => {
-    expect(() => parseValidAttachments(conf)).toThrow(expect.objectContaining({ code: ErrCode.InvalidNetworkConfig, message: expect.stringMatching(msg) }));
+    expect(() => parseValidAttachments(conf)).toThrow(
+      expect.objectContaining({ code: ErrCode.InvalidNetworkConfig, message: expect.stringMatching(msg) }),
+    );
   });
 });

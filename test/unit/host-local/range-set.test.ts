@@ -39,14 +39,7 @@ describe('host-local round-robin order', () => {
       { subnet: '192.168.1.0/30', rangeStart: '192.168.1.0', rangeEnd: '192.168.1.3' },
       { subnet: '192.168.2.0/30', rangeStart: '192.168.2.0', rangeEnd: '192.168.2.3' },
     );
-    expect(order(multi, '192.168.1.3')).toEqual([
-      '192.168.2.0',
-      '192.168.2.2',
-      '192.168.2.3',
-      '192.168.1.0',
-      '192.168.1.2',
-      '192.168.1.3',
-    ]);
+    expect(order(multi, '192.168.1.3')).toEqual(['192.168.2.0', '192.168.2.2', '192.168.2.3', '192.168.1.0', '192.168.1.2', '192.168.1.3']);
   });
 
   it('offers an address equal to another range’s gateway, as the reference does', () => {

@@ -6,7 +6,14 @@ import { parseResolvConfText, readResolvConf } from '../../../plugins/host-local
 
 describe('host-local resolv.conf parsing', () => {
   it('reads nameservers, domain, search and options', () => {
-    const text = ['nameserver 10.0.0.10', 'nameserver fd00::10', 'domain example.com', 'search a.example b.example', 'options ndots:5 timeout:2', ''].join('\n');
+    const text = [
+      'nameserver 10.0.0.10',
+      'nameserver fd00::10',
+      'domain example.com',
+      'search a.example b.example',
+      'options ndots:5 timeout:2',
+      '',
+    ].join('\n');
     expect(parseResolvConfText(text)).toEqual({
       nameservers: ['10.0.0.10', 'fd00::10'],
       domain: 'example.com',
@@ -16,7 +23,8 @@ describe('host-local resolv.conf parsing', () => {
   });
 
   it('skips comments, blank lines, keywords without value and unknown keywords; tolerates CRLF and tabs', () => {
-    const text = '# nameserver 1.1.1.1\r\n; nameserver 2.2.2.2\r\n   # indented comment\r\n\r\nnameserver\r\nsortlist 10.0.0.0\r\nnameserver\t10.0.0.10  \r\n';
+    const text =
+      '# nameserver 1.1.1.1\r\n; nameserver 2.2.2.2\r\n   # indented comment\r\n\r\nnameserver\r\nsortlist 10.0.0.0\r\nnameserver\t10.0.0.10  \r\n';
     expect(parseResolvConfText(text)).toEqual({ nameservers: ['10.0.0.10'] });
   });
 
@@ -42,7 +50,10 @@ describe('host-local resolv.conf parsing', () => {
       fs.writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 192.0.2.53\n');
       expect(readResolvConf(path.join(dir, 'resolv.conf'))).toEqual({ nameservers: ['192.0.2.53'] });
       expect(() => readResolvConf(path.join(dir, 'missing'))).toThrow(
-        expect.objectContaining({ code: ErrCode.InvalidNetworkConfig, message: `host-local: cannot read ipam.resolvConf "${path.join(dir, 'missing')}": ENOENT` }),
+        expect.objectContaining({
+          code: ErrCode.InvalidNetworkConfig,
+          message: `host-local: cannot read ipam.resolvConf "${path.join(dir, 'missing')}": ENOENT`,
+        }),
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,10 @@ describe('host-local STATUS', () => {
     expect(() => checkReady(c)).not.toThrow();
     lease('10.1.0.2');
     expect(() => checkReady(c)).toThrow(
-      expect.objectContaining({ code: ErrCode.PluginNotAvailable, message: 'host-local: no IP addresses available in range set 1 (10.1.0.1-10.1.0.2)' }),
+      expect.objectContaining({
+        code: ErrCode.PluginNotAvailable,
+        message: 'host-local: no IP addresses available in range set 1 (10.1.0.1-10.1.0.2)',
+      }),
     );
   });
 

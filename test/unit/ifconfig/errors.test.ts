@@ -19,7 +19,11 @@ describe('kernel failures as CNI errors', () => {
   it('anything else passes through unchanged', async () => {
     const original = new CniError(7, 'x');
     expect(kernelError('dummy', original)).toBe(original);
-    await expect(withKernelErrors('dummy', async () => { throw original; })()).rejects.toBe(original);
+    await expect(
+      withKernelErrors('dummy', async () => {
+        throw original;
+      })(),
+    ).rejects.toBe(original);
     await expect(withKernelErrors('dummy', async (n: number) => n + 1)(1)).resolves.toBe(2);
   });
 });

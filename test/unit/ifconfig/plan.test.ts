@@ -15,7 +15,9 @@ function plan(r: Omit<Result, 'cniVersion'>) {
 
 describe('planIface (the reference ConfigureIface, decided before touching the kernel)', () => {
   it('needs at least one interface', () => {
-    expect(() => planIface('eth0', { cniVersion: '1.1.0', ips: [{ address: '10.0.0.2/24', interface: 0 }] })).toThrow('no interfaces to configure');
+    expect(() => planIface('eth0', { cniVersion: '1.1.0', ips: [{ address: '10.0.0.2/24', interface: 0 }] })).toThrow(
+      'no interfaces to configure',
+    );
   });
 
   it('takes the addresses pointing at the interface and skips those without an index', () => {
@@ -32,7 +34,9 @@ describe('planIface (the reference ConfigureIface, decided before touching the k
   });
 
   it('rejects an index naming another interface', () => {
-    expect(() => plan({ interfaces: [{ name: 'cni0' }, iface], ips: [{ address: '10.0.0.2/24', interface: 0 }] })).toThrow(/invalid interface index/);
+    expect(() => plan({ interfaces: [{ name: 'cni0' }, iface], ips: [{ address: '10.0.0.2/24', interface: 0 }] })).toThrow(
+      /invalid interface index/,
+    );
   });
 
   it('routes without gw go through the first gateway of their family', () => {

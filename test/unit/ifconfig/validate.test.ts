@@ -1,4 +1,11 @@
-import { findContainerInterface, seenState, validateContainerLink, validateExpectedAddresses, validateExpectedRoutes, type SeenRoute } from '../../../lib/kit/validate';
+import {
+  findContainerInterface,
+  seenState,
+  validateContainerLink,
+  validateExpectedAddresses,
+  validateExpectedRoutes,
+  type SeenRoute,
+} from '../../../lib/kit/validate';
 import { Cidr, Ip } from '../../../lib/ip';
 
 const route = (dst: string | undefined, gw?: string, family: 4 | 6 = 4): SeenRoute => ({
@@ -17,7 +24,9 @@ describe('validateExpectedAddresses', () => {
   });
 
   it('fails with the reference message when an address is missing', () => {
-    expect(() => validateExpectedAddresses('eth0', [{ address: '10.0.0.3/24' }], onLink, table)).toThrow('Failed to match addr 10.0.0.3/24 on interface eth0');
+    expect(() => validateExpectedAddresses('eth0', [{ address: '10.0.0.3/24' }], onLink, table)).toThrow(
+      'Failed to match addr 10.0.0.3/24 on interface eth0',
+    );
   });
 
   it('compares the prefix length too', () => {
@@ -25,14 +34,18 @@ describe('validateExpectedAddresses', () => {
   });
 
   it('fails when the subnet route is gone', () => {
-    expect(() => validateExpectedAddresses('eth0', [{ address: '10.0.0.2/24' }], onLink, [route(undefined, '10.0.0.1')])).toThrow(/Failed to find a route to 10.0.0.0\/24/);
+    expect(() => validateExpectedAddresses('eth0', [{ address: '10.0.0.2/24' }], onLink, [route(undefined, '10.0.0.1')])).toThrow(
+      /Failed to find a route to 10.0.0.0\/24/,
+    );
   });
 });
 
 describe('validateExpectedRoutes', () => {
   it('finds routes by destination and gateway', () => {
     expect(() => validateExpectedRoutes([{ dst: '192.168.0.0/16', gw: '10.0.0.254' }, { dst: '10.0.0.0/24' }], table)).not.toThrow();
-    expect(() => validateExpectedRoutes([{ dst: '192.168.0.0/16', gw: '10.0.0.253' }], table)).toThrow('Expected Route 192.168.0.0/16 via 10.0.0.253 not found in routing table');
+    expect(() => validateExpectedRoutes([{ dst: '192.168.0.0/16', gw: '10.0.0.253' }], table)).toThrow(
+      'Expected Route 192.168.0.0/16 via 10.0.0.253 not found in routing table',
+    );
   });
 
   it('only requires a default route of the family to exist, whatever its gateway (as the reference)', () => {
@@ -44,7 +57,18 @@ describe('validateExpectedRoutes', () => {
 describe('seenState', () => {
   const addr = (cidr: string) => {
     const [address, prefix] = cidr.split('/');
-    return { ifindex: 2, ifname: 'eth0', family: (cidr.includes(':') ? 6 : 4) as 4 | 6, address, prefix: Number(prefix), cidr, scope: 'global', tentative: false, dadfailed: false, flags: [] };
+    return {
+      ifindex: 2,
+      ifname: 'eth0',
+      family: (cidr.includes(':') ? 6 : 4) as 4 | 6,
+      address,
+      prefix: Number(prefix),
+      cidr,
+      scope: 'global',
+      tentative: false,
+      dadfailed: false,
+      flags: [],
+    };
   };
 
   it('keeps main-table routes only, default routes without dst, multipath hops as routes', () => {
@@ -53,7 +77,14 @@ describe('seenState', () => {
       routes: [
         { family: 4, dst: '0.0.0.0/0', gateway: '10.0.0.1', table: 254, type: 'unicast', scope: 'global' },
         { family: 4, dst: '10.9.0.0/16', table: 100, type: 'unicast', scope: 'global', gateway: '10.0.0.9' },
-        { family: 6, dst: 'fd01::/64', table: 254, type: 'unicast', scope: 'global', nexthops: [{ gateway: 'fd00::a' }, { gateway: 'fd00::b' }] },
+        {
+          family: 6,
+          dst: 'fd01::/64',
+          table: 254,
+          type: 'unicast',
+          scope: 'global',
+          nexthops: [{ gateway: 'fd00::a' }, { gateway: 'fd00::b' }],
+        },
       ],
     });
     expect(s.onLink.map((c) => c.toAddressString())).toEqual(['10.0.0.2/24', 'fd00::2/64']);
@@ -68,19 +99,37 @@ describe('seenState', () => {
 
 describe('findContainerInterface / validateContainerLink', () => {
   const prev = { cniVersion: '1.0.0', interfaces: [{ name: 'cni0' }, { name: 'eth0', mac: '02:AA:00:00:00:01', sandbox: '/run/netns/a' }] };
-  const link = { ifindex: 2, name: 'eth0', kind: 'macvlan', mac: '02:aa:00:00:00:01', mtu: 1500, flags: ['UP'], up: true, operstate: 'up', promisc: false };
+  const link = {
+    ifindex: 2,
+    name: 'eth0',
+    kind: 'macvlan',
+    mac: '02:aa:00:00:00:01',
+    mtu: 1500,
+    flags: ['UP'],
+    up: true,
+    operstate: 'up',
+    promisc: false,
+  };
 
   it('finds the entry by name and sandbox', () => {
     expect(findContainerInterface(prev, 'eth0', '/run/netns/a').mac).toBe('02:AA:00:00:00:01');
-    expect(() => findContainerInterface(prev, 'eth0', '/run/netns/b')).toThrow(`sandbox in prevResult "/run/netns/a" doesn't match configured netns: /run/netns/b`);
-    expect(() => findContainerInterface(prev, 'eth1', '/run/netns/a')).toThrow(`sandbox in prevResult "" doesn't match configured netns: /run/netns/a`);
+    expect(() => findContainerInterface(prev, 'eth0', '/run/netns/b')).toThrow(
+      `sandbox in prevResult "/run/netns/a" doesn't match configured netns: /run/netns/b`,
+    );
+    expect(() => findContainerInterface(prev, 'eth1', '/run/netns/a')).toThrow(
+      `sandbox in prevResult "" doesn't match configured netns: /run/netns/a`,
+    );
   });
 
   it('compares kind and MAC (case-insensitively)', () => {
     const expected = findContainerInterface(prev, 'eth0', '/run/netns/a');
     expect(validateContainerLink(link, expected, 'macvlan')).toBe(link);
     expect(() => validateContainerLink(undefined, expected, 'macvlan')).toThrow('container interface eth0 from prevResult not found');
-    expect(() => validateContainerLink({ ...link, kind: '' }, expected, 'dummy')).toThrow('container interface eth0 is not of type dummy (it is a plain device)');
-    expect(() => validateContainerLink({ ...link, mac: '02:aa:00:00:00:02' }, expected, 'macvlan')).toThrow(/MAC 02:AA:00:00:00:01 doesn't match container MAC: 02:aa:00:00:00:02/);
+    expect(() => validateContainerLink({ ...link, kind: '' }, expected, 'dummy')).toThrow(
+      'container interface eth0 is not of type dummy (it is a plain device)',
+    );
+    expect(() => validateContainerLink({ ...link, mac: '02:aa:00:00:00:02' }, expected, 'macvlan')).toThrow(
+      /MAC 02:AA:00:00:00:01 doesn't match container MAC: 02:aa:00:00:00:02/,
+    );
   });
 });

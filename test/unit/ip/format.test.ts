@@ -38,9 +38,7 @@ describe('Ip.toString matches Go net.IP.String()', () => {
   });
 
   it('serialises to JSON as its text', () => {
-    expect(JSON.stringify({ a: Ip.parse('2001:db8::1'), b: Ip.parse('10.0.0.1') })).toBe(
-      '{"a":"2001:db8::1","b":"10.0.0.1"}',
-    );
+    expect(JSON.stringify({ a: Ip.parse('2001:db8::1'), b: Ip.parse('10.0.0.1') })).toBe('{"a":"2001:db8::1","b":"10.0.0.1"}');
   });
 });
 

@@ -25,12 +25,7 @@ describe('ipRange', () => {
   });
 
   it('walks across IPv6 word boundaries', () => {
-    expect(walk('2001:db8::fffe', '2001:db8::1:1')).toEqual([
-      '2001:db8::fffe',
-      '2001:db8::ffff',
-      '2001:db8::1:0',
-      '2001:db8::1:1',
-    ]);
+    expect(walk('2001:db8::fffe', '2001:db8::1:1')).toEqual(['2001:db8::fffe', '2001:db8::ffff', '2001:db8::1:0', '2001:db8::1:1']);
   });
 
   it('yields one address when start is end, none when start is after end', () => {

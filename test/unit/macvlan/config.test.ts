@@ -17,7 +17,15 @@ function errorOf(fn: () => unknown): CniError {
 describe('macvlan config: defaults', () => {
   it('fills the reference defaults', () => {
     const c = parseMacvlanConf(request({ type: 'macvlan' }));
-    expect(c).toMatchObject({ master: undefined, mode: 'bridge', mtu: 0, mac: undefined, linkInContainer: false, bcQueueLen: 0, isLayer3: false });
+    expect(c).toMatchObject({
+      master: undefined,
+      mode: 'bridge',
+      mtu: 0,
+      mac: undefined,
+      linkInContainer: false,
+      bcQueueLen: 0,
+      isLayer3: false,
+    });
   });
 
   it('is L3 only when ipam names a plugin', () => {
@@ -71,7 +79,7 @@ describe('macvlan config: rejected values', () => {
     ['unknown mode', { mode: 'x' }, /^macvlan: option 'mode' must be one of bridge, private, vepa, passthru, got "x"$/],
     ['mode of the wrong type', { mode: 1 }, /option 'mode' must be a string, got 1/],
     ['negative mtu', { mtu: -1 }, /option 'mtu' must be at least 0, got -1/],
-    ['mtu below Ethernet\'s minimum', { mtu: 67 }, /option 'mtu' must be 0 \(the master's MTU\) or at least 68, got 67/],
+    ["mtu below Ethernet's minimum", { mtu: 67 }, /option 'mtu' must be 0 \(the master's MTU\) or at least 68, got 67/],
     ['fractional mtu', { mtu: 1400.5 }, /option 'mtu' must be an integer/],
     ['mtu as a string', { mtu: '1400' }, /option 'mtu' must be an integer, got "1400"/],
     ['negative bcqueuelen', { bcqueuelen: -1 }, /option 'bcqueuelen' must be 0-4294967295, got -1/],
@@ -116,8 +124,12 @@ describe('macvlan config: MAC sources', () => {
   });
 
   it('names the source of an invalid MAC', () => {
-    expect(errorOf(() => parseMacvlanConf(request(base, 'MAC=nope'))).message).toMatch(/^macvlan: CNI_ARGS MAC: invalid MAC address "nope"/);
-    expect(errorOf(() => parseMacvlanConf(request({ ...base, runtimeConfig: { mac: 'x' } }))).message).toMatch(/^macvlan: runtimeConfig.mac: invalid/);
+    expect(errorOf(() => parseMacvlanConf(request(base, 'MAC=nope'))).message).toMatch(
+      /^macvlan: CNI_ARGS MAC: invalid MAC address "nope"/,
+    );
+    expect(errorOf(() => parseMacvlanConf(request({ ...base, runtimeConfig: { mac: 'x' } }))).message).toMatch(
+      /^macvlan: runtimeConfig.mac: invalid/,
+    );
   });
 
   it('rejects unknown CNI_ARGS unless IgnoreUnknown, as the Go plugin does', () => {

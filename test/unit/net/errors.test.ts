@@ -25,7 +25,10 @@ test('reasonOf strips iproute2 framing and joins lines', () => {
 });
 
 test('NetError', () => {
-  const e = new NetError('add address 10.1.0.5/24 to eth0', 'File exists', 'exists', { stderr: 'RTNETLINK answers: File exists', stepIndex: 2 });
+  const e = new NetError('add address 10.1.0.5/24 to eth0', 'File exists', 'exists', {
+    stderr: 'RTNETLINK answers: File exists',
+    stepIndex: 2,
+  });
   expect(e.message).toBe('add address 10.1.0.5/24 to eth0: File exists');
   expect(e).toBeInstanceOf(Error);
   expect(e.name).toBe('NetError');

@@ -28,7 +28,13 @@ describe('links', () => {
     expect(l.bridgePort).toEqual({ state: 'disabled', hairpin: true, isolated: false });
   });
   test('macvlan', () => {
-    expect(parseLinks(MACVLAN)[0]).toMatchObject({ kind: 'macvlan', macvlanMode: 'private', parentIndex: 3, operstate: 'up', mac: '02:00:00:00:00:07' });
+    expect(parseLinks(MACVLAN)[0]).toMatchObject({
+      kind: 'macvlan',
+      macvlanMode: 'private',
+      parentIndex: 3,
+      operstate: 'up',
+      mac: '02:00:00:00:00:07',
+    });
   });
   test('veth with its peer in the same namespace: parent by name', () => {
     const l = parseLinks(SAME_NS_VETH)[0];

@@ -58,7 +58,9 @@ describe('locateBatchFailure', () => {
     });
   });
   test('only the complaint of the failing line, even after earlier output', () => {
-    expect(locateBatchFailure('some warning\nCommand failed -:1\nRTNETLINK answers: No such process\nCommand failed -:2\ncnits-failed 0 tool\n')).toEqual({
+    expect(
+      locateBatchFailure('some warning\nCommand failed -:1\nRTNETLINK answers: No such process\nCommand failed -:2\ncnits-failed 0 tool\n'),
+    ).toEqual({
       line: 2,
       reason: 'No such process',
     });
@@ -68,7 +70,14 @@ describe('locateBatchFailure', () => {
 describe('segments', () => {
   test('consecutive ip lines share one process; sysctls and waits stand alone', () => {
     const s = steps((b) =>
-      b.sysctl('net.ipv4.conf.eth0.arp_notify', 1).sysctl('net.ipv6.conf.eth0.accept_dad', 0).addAddress('eth0', '10.1.0.5/24').setUp('eth0').waitForDad('eth0').addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' }).bridgeVlanAdd('eth0', 5),
+      b
+        .sysctl('net.ipv4.conf.eth0.arp_notify', 1)
+        .sysctl('net.ipv6.conf.eth0.accept_dad', 0)
+        .addAddress('eth0', '10.1.0.5/24')
+        .setUp('eth0')
+        .waitForDad('eth0')
+        .addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' })
+        .bridgeVlanAdd('eth0', 5),
     );
     expect(segmentsOf(s)).toEqual([
       { kind: 'sysctl', first: 0, count: 1 },
@@ -83,12 +92,24 @@ describe('segments', () => {
     const args = scriptArgs(s, segmentsOf(s));
     expect(args[0]).toBe('cnits-steps');
     expect(args.slice(3)).toEqual([
-      'sysctl', 'net/ipv4/conf/eth0/arp_notify', '1', '0',
-      'sysctl', 'net/ipv6/conf/eth0/accept_dad', '0', '0',
-      'ip', 'address add 10.1.0.5/24 brd + dev eth0\nlink set dev eth0 up',
-      'dad', 'eth0', '100', '0.050',
-      'ip', 'route prepend 0.0.0.0/0 via 10.1.0.1',
-      'bridge', 'vlan add dev eth0 vid 5',
+      'sysctl',
+      'net/ipv4/conf/eth0/arp_notify',
+      '1',
+      '0',
+      'sysctl',
+      'net/ipv6/conf/eth0/accept_dad',
+      '0',
+      '0',
+      'ip',
+      'address add 10.1.0.5/24 brd + dev eth0\nlink set dev eth0 up',
+      'dad',
+      'eth0',
+      '100',
+      '0.050',
+      'ip',
+      'route prepend 0.0.0.0/0 via 10.1.0.1',
+      'bridge',
+      'vlan add dev eth0 vid 5',
     ]);
   });
 
@@ -103,7 +124,14 @@ describe('segments', () => {
 });
 
 describe('scriptFailure maps the marker back to the step', () => {
-  const s = steps((b) => b.sysctl('net.ipv4.conf.eth0.arp_notify', 1).addAddress('eth0', '10.1.0.5/24').setUp('eth0').waitForDad('eth0').addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' }));
+  const s = steps((b) =>
+    b
+      .sysctl('net.ipv4.conf.eth0.arp_notify', 1)
+      .addAddress('eth0', '10.1.0.5/24')
+      .setUp('eth0')
+      .waitForDad('eth0')
+      .addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' }),
+  );
   const segs = segmentsOf(s);
 
   test('an ip line', () => {
@@ -142,7 +170,10 @@ describe('scriptFailure maps the marker back to the step', () => {
 describe('runSteps', () => {
   test('an ip-only batch elsewhere is one `ip -batch -`', async () => {
     const { host, calls } = fakeHost([ok]);
-    await runSteps(host, steps((b) => b.setUp('a').setUp('b')));
+    await runSteps(
+      host,
+      steps((b) => b.setUp('a').setUp('b')),
+    );
     expect(calls).toHaveLength(1);
     expect(calls[0].file).toMatch(/(^|\/)ip$/);
     expect(calls[0].args).toEqual(['-batch', '-']);
@@ -151,7 +182,10 @@ describe('runSteps', () => {
 
   test('a mixed batch elsewhere is one shell running the fixed script', async () => {
     const { host, calls } = fakeHost([ok]);
-    await runSteps(host, steps((b) => b.sysctl('net.ipv4.conf.a.arp_notify', 1).setUp('a')));
+    await runSteps(
+      host,
+      steps((b) => b.sysctl('net.ipv4.conf.a.arp_notify', 1).setUp('a')),
+    );
     expect(calls).toHaveLength(1);
     expect(calls[0].file).toBe('/bin/sh');
     expect(calls[0].args[0]).toBe('-c');
@@ -160,7 +194,10 @@ describe('runSteps', () => {
 
   test('the failing step is named and nothing after it is retried', async () => {
     const { host, calls } = fakeHost([{ status: 1, stdout: '', stderr: 'Error: ipv4: Address already assigned.\nCommand failed -:2\n' }]);
-    const run = runSteps(host, steps((b) => b.setUp('eth0').addAddress('eth0', '10.1.0.5/24').addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' })));
+    const run = runSteps(
+      host,
+      steps((b) => b.setUp('eth0').addAddress('eth0', '10.1.0.5/24').addRoute({ dst: '0.0.0.0/0', gw: '10.1.0.1' })),
+    );
     await expect(run).rejects.toThrow(new NetError('add address 10.1.0.5/24 to eth0', 'ipv4: Address already assigned', 'exists'));
     await run.catch((e: NetError) => {
       expect(e.kind).toBe('exists');
@@ -171,26 +208,40 @@ describe('runSteps', () => {
 
   test('a tolerated failure is recorded and the rest runs in a new process', async () => {
     const { host, calls } = fakeHost([{ status: 1, stdout: '', stderr: 'RTNETLINK answers: File exists\nCommand failed -:1\n' }, ok]);
-    const outcome = await runSteps(host, steps((b) => b.createBridge('cni0').tolerating('exists').setUp('cni0')));
+    const outcome = await runSteps(
+      host,
+      steps((b) => b.createBridge('cni0').tolerating('exists').setUp('cni0')),
+    );
     expect(outcome.tolerated.map((t) => [t.index, t.what, t.error.kind])).toEqual([[0, 'create bridge cni0', 'exists']]);
     expect(calls.map((c) => c.input)).toEqual(['link add name cni0 type bridge\nlink set dev cni0 up\n', 'link set dev cni0 up\n']);
   });
 
   test('a DAD timeout is no failure while the link is not operationally up', async () => {
     const { host, calls } = fakeHost([{ status: 1, stdout: '', stderr: 'cnits-failed 0 timeout\n' }, ok], { operstate: 'lowerlayerdown' });
-    await runSteps(host, steps((b) => b.waitForDad('eth0').addRoute({ dst: '::/0', gw: 'fe80::1', dev: 'eth0' })));
+    await runSteps(
+      host,
+      steps((b) => b.waitForDad('eth0').addRoute({ dst: '::/0', gw: 'fe80::1', dev: 'eth0' })),
+    );
     expect(calls).toHaveLength(2);
     expect(calls[1].input).toBe('route prepend ::/0 via fe80::1 dev eth0\n');
   });
 
   test('a DAD timeout on an up link is an error', async () => {
     const { host } = fakeHost([{ status: 1, stdout: '', stderr: 'cnits-failed 0 timeout\n' }], { operstate: 'up' });
-    await expect(runSteps(host, steps((b) => b.waitForDad('eth0')))).rejects.toThrow('still has tentative addresses after 5 seconds');
+    await expect(
+      runSteps(
+        host,
+        steps((b) => b.waitForDad('eth0')),
+      ),
+    ).rejects.toThrow('still has tentative addresses after 5 seconds');
   });
 
   test('in the current namespace each ip run is its own process', async () => {
     const { host, calls } = fakeHost([ok, ok], { isCurrent: true });
-    await runSteps(host, steps((b) => b.setUp('a').bridgeVlanAdd('a', 5).setUp('b')));
+    await runSteps(
+      host,
+      steps((b) => b.setUp('a').bridgeVlanAdd('a', 5).setUp('b')),
+    );
     expect(calls.map((c) => [c.file.split('/').pop(), c.input])).toEqual([
       ['ip', 'link set dev a up\n'],
       ['bridge', 'vlan add dev a vid 5\n'],
@@ -203,7 +254,12 @@ describe('lineOfBadArgument (iproute2 exits on some arguments without a line num
   const lines = ['link add name v0 type veth peer name v1', 'link set dev v0 up', 'link set dev v0 master br9', 'link set dev br9 up'];
   test('finds the line that uses the argument, not one that names the link itself', () => {
     expect(lineOfBadArgument(lines, 'Error: argument "br9" is wrong: Device does not exist\n')).toBe(3);
-    expect(lineOfBadArgument(['link add name x type veth peer name y netns /run/netns/gone'], 'Error: argument "/run/netns/gone" is wrong: Invalid "netns" value')).toBe(1);
+    expect(
+      lineOfBadArgument(
+        ['link add name x type veth peer name y netns /run/netns/gone'],
+        'Error: argument "/run/netns/gone" is wrong: Invalid "netns" value',
+      ),
+    ).toBe(1);
   });
   test('nothing to go by', () => {
     expect(lineOfBadArgument(lines, 'Segmentation fault')).toBeUndefined();

@@ -32,6 +32,7 @@ describe('sysctlPath (the reference dot/slash rule)', () => {
     expect(checkSysctlValue(1)).toBe('1');
     expect(checkSysctlValue('0')).toBe('0');
     expect(checkSysctlValue(-1)).toBe('-1');
-    for (const bad of ['', '1 2', '1\n2', '$(id)', '`x`', '"1"', '1;2']) expect(() => checkSysctlValue(bad)).toThrow('invalid sysctl value');
+    for (const bad of ['', '1 2', '1\n2', '$(id)', '`x`', '"1"', '1;2'])
+      expect(() => checkSysctlValue(bad)).toThrow('invalid sysctl value');
   });
 });

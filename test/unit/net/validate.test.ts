@@ -46,10 +46,15 @@ describe('checkMac', () => {
   test('accepts and lower-cases colon form', () => {
     expect(checkMac('0A:1b:2C:3d:4E:5f')).toBe('0a:1b:2c:3d:4e:5f');
   });
-  test.each(['0a-1b-2c-3d-4e-5f', '0a1b.2c3d.4e5f', '0a:1b:2c:3d:4e', '0a:1b:2c:3d:4e:5f:60', '0g:1b:2c:3d:4e:5f', '0a:1b:2c:3d:4e:5f ', ''])(
-    'rejects %j',
-    (mac) => expect(() => checkMac(mac)).toThrow(NetValidationError),
-  );
+  test.each([
+    '0a-1b-2c-3d-4e-5f',
+    '0a1b.2c3d.4e5f',
+    '0a:1b:2c:3d:4e',
+    '0a:1b:2c:3d:4e:5f:60',
+    '0g:1b:2c:3d:4e:5f',
+    '0a:1b:2c:3d:4e:5f ',
+    '',
+  ])('rejects %j', (mac) => expect(() => checkMac(mac)).toThrow(NetValidationError));
 });
 
 describe('checkIp / checkCidr', () => {
@@ -58,18 +63,29 @@ describe('checkIp / checkCidr', () => {
     expect(checkIp('2001:DB8::5')).toEqual({ family: 6, text: '2001:db8::5' });
     expect(checkIp('::ffff:10.1.0.5')).toEqual({ family: 6, text: '::ffff:10.1.0.5' });
   });
-  test.each(['010.1.0.5', '10.1.0', '10.1.0.256', '1.2.3.4 ', ' 1.2.3.4', 'fe80::1%eth0', '2001:db8::/64', 'x', '', '10.1.0.5\n'])('rejects address %j', (a) => {
-    expect(() => checkIp(a)).toThrow(NetValidationError);
-  });
+  test.each(['010.1.0.5', '10.1.0', '10.1.0.256', '1.2.3.4 ', ' 1.2.3.4', 'fe80::1%eth0', '2001:db8::/64', 'x', '', '10.1.0.5\n'])(
+    'rejects address %j',
+    (a) => {
+      expect(() => checkIp(a)).toThrow(NetValidationError);
+    },
+  );
   test('CIDRs', () => {
     expect(checkCidr('10.1.0.5/24')).toEqual({ family: 4, address: '10.1.0.5', prefix: 24, text: '10.1.0.5/24' });
     expect(checkCidr('0.0.0.0/0').prefix).toBe(0);
     expect(checkCidr('2001:db8::5/128')).toEqual({ family: 6, address: '2001:db8::5', prefix: 128, text: '2001:db8::5/128' });
   });
-  test.each(['10.1.0.5', '10.1.0.5/33', '10.1.0.5/024', '10.1.0.5/', '10.1.0.5/-1', '10.1.0.5/24 ', '::/129', '10.1.0.5/24/1', '10.1.0.5/2x', 'default'])(
-    'rejects CIDR %j',
-    (c) => expect(() => checkCidr(c)).toThrow(NetValidationError),
-  );
+  test.each([
+    '10.1.0.5',
+    '10.1.0.5/33',
+    '10.1.0.5/024',
+    '10.1.0.5/',
+    '10.1.0.5/-1',
+    '10.1.0.5/24 ',
+    '::/129',
+    '10.1.0.5/24/1',
+    '10.1.0.5/2x',
+    'default',
+  ])('rejects CIDR %j', (c) => expect(() => checkCidr(c)).toThrow(NetValidationError));
 });
 
 describe('checkUint', () => {
@@ -86,11 +102,25 @@ describe('checkUint', () => {
 });
 
 describe('checkNetnsPath', () => {
-  test.each(['/run/netns/cni-1234', '/var/run/netns/x', '/proc/123/ns/net', '/var/run/docker/netns/ab12cd', '/run/user/1000/netns/netns-3f2a:b'])('accepts %s', (p) => {
+  test.each([
+    '/run/netns/cni-1234',
+    '/var/run/netns/x',
+    '/proc/123/ns/net',
+    '/var/run/docker/netns/ab12cd',
+    '/run/user/1000/netns/netns-3f2a:b',
+  ])('accepts %s', (p) => {
     expect(checkNetnsPath(p)).toBe(p);
   });
-  test.each(['relative/path', 'x', '', '/run/netns/a b', '/run/netns/a\nlink del lo', '/run/netns/"x"', '/run/netns/#x', '/run/../etc/x', '/run/netns/a\\b', '/run/netns/a;b'])(
-    'rejects %j',
-    (p) => expect(() => checkNetnsPath(p)).toThrow(NetValidationError),
-  );
+  test.each([
+    'relative/path',
+    'x',
+    '',
+    '/run/netns/a b',
+    '/run/netns/a\nlink del lo',
+    '/run/netns/"x"',
+    '/run/netns/#x',
+    '/run/../etc/x',
+    '/run/netns/a\\b',
+    '/run/netns/a;b',
+  ])('rejects %j', (p) => expect(() => checkNetnsPath(p)).toThrow(NetValidationError));
 });

@@ -13,10 +13,14 @@ test('inet6FromHex compresses like RFC 5952', () => {
 describe('dadStateFromIfInet6', () => {
   const line = (addr: string, flags: string, name: string) => `${addr} 02 40 00 ${flags} ${name.padStart(8)}`;
   test('settled, tentative, dadfailed; other links ignored', () => {
-    const settled = [line('20010db8000000000000000000000005', '80', 'eth0'), line('fe800000000000000000000000000001', '40', 'eth1')].join('\n');
+    const settled = [line('20010db8000000000000000000000005', '80', 'eth0'), line('fe800000000000000000000000000001', '40', 'eth1')].join(
+      '\n',
+    );
     expect(dadStateFromIfInet6(settled, 'eth0')).toEqual({ state: 'settled' });
     expect(dadStateFromIfInet6(settled, 'eth1')).toEqual({ state: 'tentative' });
-    const failed = [line('fe800000000000000000000000000001', '40', 'eth0'), line('20010db8000000000000000000000005', '48', 'eth0')].join('\n');
+    const failed = [line('fe800000000000000000000000000001', '40', 'eth0'), line('20010db8000000000000000000000005', '48', 'eth0')].join(
+      '\n',
+    );
     expect(dadStateFromIfInet6(failed, 'eth0')).toEqual({ state: 'dadfailed', address: '2001:db8::5' });
     expect(dadStateFromIfInet6('', 'eth0')).toEqual({ state: 'settled' });
   });

@@ -61,7 +61,14 @@ const empty = () => parseIptablesSave(':PREROUTING ACCEPT [0:0]\n:POSTROUTING AC
 describe('restore syntax', () => {
   test('words split on blanks, quotes group, backslash escapes inside quotes', () => {
     expect(splitRestoreWords('-A X -m comment --comment "name: \\"n\\" id: \\"c\\"" -j Y')).toEqual([
-      '-A', 'X', '-m', 'comment', '--comment', 'name: "n" id: "c"', '-j', 'Y',
+      '-A',
+      'X',
+      '-m',
+      'comment',
+      '--comment',
+      'name: "n" id: "c"',
+      '-j',
+      'Y',
     ]);
     expect(splitRestoreWords('-A X --comment ""')).toEqual(['-A', 'X', '--comment', '']);
   });

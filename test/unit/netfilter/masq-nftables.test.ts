@@ -5,7 +5,10 @@ import type { NftCommand, NftListing, NftRule } from '../../../lib/netfilter/nft
 // A model of the kernel's table: applies add/flush/delete commands the way one nft transaction
 // would (adds get fresh handles; deleting a missing handle fails the whole transaction).
 function apply(listing: NftListing, commands: NftCommand[]): NftListing {
-  const state = listing === 'absent' ? { chains: new Set<string>(), rules: [] as NftRule[] } : { chains: new Set(listing.chains), rules: [...listing.rules] };
+  const state =
+    listing === 'absent'
+      ? { chains: new Set<string>(), rules: [] as NftRule[] }
+      : { chains: new Set(listing.chains), rules: [...listing.rules] };
   let handle = Math.max(0, ...state.rules.map((r) => r.handle)) + 1;
   for (const cmd of commands) {
     const [verb, body] = Object.entries(cmd)[0] as [string, Record<string, Record<string, unknown>>];
@@ -44,24 +47,52 @@ describe('nftables masquerade', () => {
   test('setup writes the skeleton and one commented rule per address', () => {
     const cmds = planNftMasqSetup('absent', two, [addr('192.168.1.2/24'), addr('2001:db8::2/64')]);
     expect(cmds[0]).toMatchObject({ add: { table: { family: 'inet', name: 'cni_plugins_masquerade' } } });
-    expect(cmds).toContainEqual({ add: { chain: { family: 'inet', table: 'cni_plugins_masquerade', name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } } });
+    expect(cmds).toContainEqual({
+      add: {
+        chain: {
+          family: 'inet',
+          table: 'cni_plugins_masquerade',
+          name: 'postrouting',
+          type: 'nat',
+          hook: 'postrouting',
+          prio: 100,
+          policy: 'accept',
+        },
+      },
+    });
     expect(cmds).toContainEqual({ flush: { chain: { family: 'inet', table: 'cni_plugins_masquerade', name: 'postrouting' } } });
     const rules = cmds.filter((c) => JSON.stringify(c).includes('"chain":"masq_checks","expr"'));
     expect(rules).toEqual([
       {
         add: {
           rule: {
-            family: 'inet', table: 'cni_plugins_masquerade', chain: 'masq_checks',
+            family: 'inet',
+            table: 'cni_plugins_masquerade',
+            chain: 'masq_checks',
             expr: [
               { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '192.168.1.2' } },
-              { match: { op: '!=', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { prefix: { addr: '192.168.1.0', len: 24 } } } },
+              {
+                match: {
+                  op: '!=',
+                  left: { payload: { protocol: 'ip', field: 'daddr' } },
+                  right: { prefix: { addr: '192.168.1.0', len: 24 } },
+                },
+              },
               { masquerade: null },
             ],
             comment: '6fd94d501e58f0aa-d750b2c8f0f25d5f, net: unit-test, if: eth0, id: two',
           },
         },
       },
-      expect.objectContaining({ add: { rule: expect.objectContaining({ expr: expect.arrayContaining([{ match: { op: '==', left: { payload: { protocol: 'ip6', field: 'saddr' } }, right: '2001:db8::2' } }]) }) } }),
+      expect.objectContaining({
+        add: {
+          rule: expect.objectContaining({
+            expr: expect.arrayContaining([
+              { match: { op: '==', left: { payload: { protocol: 'ip6', field: 'saddr' } }, right: '2001:db8::2' } },
+            ]),
+          }),
+        },
+      }),
     ]);
   });
 
@@ -91,7 +122,13 @@ describe('nftables masquerade', () => {
     let l = setup('absent', one, ['192.168.1.1/24']);
     l = setup(l, two, ['192.168.1.2/24']);
     l = setup(l, three, ['10.0.0.5/24', '2001:db8::5/64']);
-    l = apply(l, planNftMasqGc(l, 'unit-test', [{ containerId: 'two', ifName: 'eth0' }, { containerId: 'one', ifName: 'eth9' }]));
+    l = apply(
+      l,
+      planNftMasqGc(l, 'unit-test', [
+        { containerId: 'two', ifName: 'eth0' },
+        { containerId: 'one', ifName: 'eth9' },
+      ]),
+    );
     expect(comments(l).map((c) => c.split(', id: ')[1])).toEqual(['two', 'three', 'three']);
     expect(planNftMasqGc(l, 'alternate', [{ containerId: 'three', ifName: 'net1' }])).toEqual([]);
     l = apply(l, planNftMasqGc(l, 'alternate', []));

@@ -6,7 +6,11 @@ describe('mac spoof check (nftables, bridge nat)', () => {
 
   test('setup: base chain, per-attachment chains, allow own MAC then drop', () => {
     const cmds = planSpoofCheckSetup('veth1234', '02:42:AC:11:00:02', id);
-    expect(cmds).toContainEqual({ add: { chain: { family: 'bridge', table: 'nat', name: 'PREROUTING', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } } });
+    expect(cmds).toContainEqual({
+      add: {
+        chain: { family: 'bridge', table: 'nat', name: 'PREROUTING', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' },
+      },
+    });
     const rules = cmds.flatMap((c) => ('add' in c && (c.add as { rule?: unknown }).rule ? [(c.add as { rule: NftRule }).rule] : []));
     expect(rules.map((r) => [r.chain, r.comment])).toEqual([
       ['PREROUTING', 'macspoofchk-ctr1-eth0'],
@@ -21,10 +25,22 @@ describe('mac spoof check (nftables, bridge nat)', () => {
 
   test('teardown deletes the jump by handle and both chains', () => {
     const jump: NftRule = {
-      family: 'bridge', table: 'nat', chain: 'PREROUTING', handle: 7, comment: 'macspoofchk-ctr1-eth0',
-      expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'veth1234' } }, { jump: { target: 'cni-br-iface-ctr1-eth0' } }],
+      family: 'bridge',
+      table: 'nat',
+      chain: 'PREROUTING',
+      handle: 7,
+      comment: 'macspoofchk-ctr1-eth0',
+      expr: [
+        { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'veth1234' } },
+        { jump: { target: 'cni-br-iface-ctr1-eth0' } },
+      ],
     };
-    const otherJump: NftRule = { ...jump, handle: 8, comment: 'macspoofchk-ctr2-eth0', expr: [{ jump: { target: 'cni-br-iface-ctr2-eth0' } }] };
+    const otherJump: NftRule = {
+      ...jump,
+      handle: 8,
+      comment: 'macspoofchk-ctr2-eth0',
+      expr: [{ jump: { target: 'cni-br-iface-ctr2-eth0' } }],
+    };
     const listing = { chains: new Set(['PREROUTING', 'cni-br-iface-ctr1-eth0', 'cni-br-iface-ctr1-eth0-mac']), rules: [jump, otherJump] };
     expect(planSpoofCheckTeardown(listing, id)).toEqual([
       { delete: { rule: { family: 'bridge', table: 'nat', chain: 'PREROUTING', handle: 7 } } },

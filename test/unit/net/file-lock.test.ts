@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findFlock, lockFile } from '../../../plugins/host-local/store/lock';
+import { findFlock, lockFile } from '../../../lib/net/file-lock';
 import { flockWaiters, until } from '../../helpers/proc-locks';
 
 let dir: string;

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CniError, ErrCode } from '../../../lib/cni/errors';
 
 // Only system directories: a runtime's PATH may contain relative entries, and the helper runs
 // as root.
@@ -27,6 +26,9 @@ export function findFlock(): string | null {
   return flockPath;
 }
 
+/** The lock could not be taken; the message says why (the caller adds whose lock it is). */
+export class FileLockError extends Error {}
+
 export interface HeldLock {
   release(): void;
 }
@@ -42,7 +44,7 @@ export interface HeldLock {
 export async function lockFile(file: string): Promise<HeldLock> {
   const flock = findFlock();
   if (!flock) {
-    throw new CniError(ErrCode.Internal, `host-local: flock(1) not found in ${FLOCK_DIRS.join(', ')}; install util-linux`);
+    throw new FileLockError(`flock(1) not found in ${FLOCK_DIRS.join(', ')}; install util-linux`);
   }
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
   try {
@@ -70,10 +72,10 @@ function runFlock(flock: string, fd: number, file: string): Promise<void> {
     });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', (e) => reject(new CniError(ErrCode.Internal, `host-local: cannot run ${flock} to lock ${file}: ${e.message}`)));
+    child.on('error', (e) => reject(new FileLockError(`cannot run ${flock} to lock ${file}: ${e.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new CniError(ErrCode.Internal, `host-local: cannot lock ${file}: ${stderr.trim() || `flock exited with ${code ?? signal}`}`));
+      else reject(new FileLockError(`cannot lock ${file}: ${stderr.trim() || `flock exited with ${code ?? signal}`}`));
     });
   });
 }

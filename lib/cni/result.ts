@@ -1,4 +1,5 @@
-import ipaddr from 'ipaddr.js';
+import { Ip, type IpFamily } from '../ip';
+import { isJsonObject } from './config';
 import { CniError, ErrCode } from './errors';
 import { ALL_VERSIONS, familyOf, IMPLICIT_VERSION } from './version';
 
@@ -53,30 +54,15 @@ function decodeError(msg: string): CniError {
   return new CniError(ErrCode.DecodingFailure, `failed to parse result: ${msg}`);
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject: (v: unknown) => v is Json = isJsonObject;
+
+function familyOfIp(text: string): IpFamily {
+  return Ip.parse(text).family;
 }
 
-function familyOfIp(text: string): 4 | 6 {
-  const ip = ipaddr.parse(text);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) return 4;
-  return ip.kind() === 'ipv4' ? 4 : 6;
-}
-
-// What Go's net.ParseIP accepts: dotted-quad IPv4 without leading zeros, IPv6 without a zone.
-// ipaddr.js alone also takes "10", "0xa.0.0.1" and "010.0.0.1" (octal), which iproute2 and the
-// Go plugins read differently or not at all.
-const IPV4_TEXT = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/;
-
-function isStrictIpv4(text: string): boolean {
-  return IPV4_TEXT.test(text) && text.split('.').every((o) => Number(o) <= 255);
-}
-
+/** What Go's net.ParseIP accepts (lib/ip's port of it): no leading zeros, no zone, no "10.1". */
 function isStrictIp(text: string): boolean {
-  if (!text.includes(':')) return isStrictIpv4(text);
-  if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return false;
-  const tail = text.slice(text.lastIndexOf(':') + 1);
-  return !tail.includes('.') || isStrictIpv4(tail);
+  return Ip.tryParse(text) !== null;
 }
 
 function checkCidr(v: unknown, what: string): string {
@@ -203,7 +189,7 @@ export function parseResult(raw: unknown, fallbackVersion: string = IMPLICIT_VER
   return out;
 }
 
-function ipFamily(address: string): 4 | 6 {
+function ipFamily(address: string): IpFamily {
   return familyOfIp(address.slice(0, address.indexOf('/')));
 }
 
@@ -298,6 +284,6 @@ export function resultText(r: Result, version: string): string {
 }
 
 /** The gateway of the first address of `family` in the result, used to fill routes without a gw. */
-export function familyOfAddress(address: string): 4 | 6 {
+export function familyOfAddress(address: string): IpFamily {
   return address.includes('/') ? ipFamily(address) : familyOfIp(address);
 }

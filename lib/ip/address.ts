@@ -1,7 +1,7 @@
 import { IpParseError } from './errors';
-import { SyntaxFault, formatIPv4, formatIPv6, isMappedValue, parseAddressText } from './text';
+import { SyntaxFault, formatIPv4, formatIPv6, isMappedValue, parseAddressText, type IpFamily } from './text';
 
-export type IpFamily = 4 | 6;
+export type { IpFamily };
 
 const MAX: Record<IpFamily, bigint> = { 4: (1n << 32n) - 1n, 6: (1n << 128n) - 1n };
 
@@ -53,16 +53,8 @@ export class Ip {
     return new Ip(family, value);
   }
 
-  static compare(a: Ip, b: Ip): -1 | 0 | 1 {
-    return a.compare(b);
-  }
-
   get bits(): 32 | 128 {
     return this.family === 4 ? 32 : 128;
-  }
-
-  toBigInt(): bigint {
-    return this.value;
   }
 
   /**

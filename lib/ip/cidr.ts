@@ -75,14 +75,6 @@ export class Cidr {
     }
   }
 
-  /** Throws RangeError for a prefix length that is not an integer in 0..32 / 0..128. */
-  static of(ip: Ip, prefix: number): Cidr {
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > ip.bits) {
-      throw new RangeError(`prefix length ${prefix} is invalid for IPv${ip.family}`);
-    }
-    return new Cidr(ip, prefix);
-  }
-
   get family(): IpFamily {
     return this.ip.family;
   }
@@ -109,20 +101,6 @@ export class Cidr {
   /** Go's `IPNet.Contains`: an address of the other family is never contained. */
   contains(ip: Ip): boolean {
     return ip.family === this.family && (ip.value & ~HOST_MASKS[this.family][this.prefix]) === this.network.value;
-  }
-
-  /** Whether the two networks share at least one address (CIDR blocks either nest or are disjoint). */
-  overlaps(other: Cidr): boolean {
-    return this.contains(other.network) || other.contains(this.network);
-  }
-
-  isNetworkAddress(ip: Ip): boolean {
-    return ip.equals(this.network);
-  }
-
-  /** IPv6 has no broadcast address, so this is always false for IPv6 networks. */
-  isBroadcastAddress(ip: Ip): boolean {
-    return this.family === 4 && ip.equals(this.last);
   }
 
   /** Same address as written and same prefix length. */

@@ -2,4 +2,4 @@ export { Ip } from './address';
 export type { IpFamily } from './address';
 export { Cidr, formatIpPrefix } from './cidr';
 export { IpParseError } from './errors';
-export { ipInRange, ipRange } from './range';
+export { ipInRange } from './range';

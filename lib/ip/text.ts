@@ -6,8 +6,11 @@
  * cannot stand in for either direction.
  */
 
+/** An address family by its IP version. */
+export type IpFamily = 4 | 6;
+
 export interface ParsedAddress {
-  family: 4 | 6;
+  family: IpFamily;
   value: bigint;
 }
 

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { Ip, type IpFamily } from '../ip';
 
 // Everything that ends up in an `ip -batch` line, a `bridge -batch` line or the argv of the
 // namespace script passes through here first. iproute2 splits batch lines on whitespace, honours
@@ -37,7 +37,7 @@ export function checkMac(mac: string, what = 'MAC address'): string {
   return mac.toLowerCase();
 }
 
-export type IpFamily = 4 | 6;
+export type { IpFamily };
 
 export interface ParsedIp {
   family: IpFamily;
@@ -52,12 +52,12 @@ export interface ParsedCidr {
   text: string;
 }
 
-/** An IPv4 (dotted quad, no leading zeros) or IPv6 (no zone) address. */
+/** An IPv4 (dotted quad, no leading zeros) or IPv6 (no zone) address, as Go's net.ParseIP reads it. */
 export function checkIp(text: string, what = 'IP address'): ParsedIp {
   if (typeof text !== 'string') fail(what, text, 'not a string');
-  if (isIPv4(text)) return { family: 4, text };
-  if (isIPv6(text) && !text.includes('%')) return { family: 6, text: text.toLowerCase() };
-  fail(what, text, 'not an IPv4 or IPv6 address');
+  if (Ip.tryParse(text) === null) fail(what, text, 'not an IPv4 or IPv6 address');
+  // The family of the text as written: iproute2 reads "::ffff:1.2.3.4" as an IPv6 address.
+  return text.includes(':') ? { family: 6, text: text.toLowerCase() } : { family: 4, text };
 }
 
 /** `address/prefix` with a well-formed address and a prefix length in range for its family. */

@@ -4,14 +4,15 @@ import type { LiveAttachment, MasqAddress, MasqOwner } from './masq-types';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
 import { toolPath } from '../net/tools';
+import type { IpFamily } from '../ip';
 
 // iptables masquerade in the Go plugin's layout: per attachment a nat chain CNI-<hash> holding
 // "to my subnet: ACCEPT" and "not multicast: MASQUERADE", entered from POSTROUTING for packets
 // from the container address. Plans are computed from one `iptables-save -t nat` and applied with
 // one `iptables-restore --noflush`, per address family.
 
-const MULTICAST: Record<4 | 6, string> = { 4: '224.0.0.0/4', 6: 'ff00::/8' };
-const HOST_PREFIX: Record<4 | 6, number> = { 4: 32, 6: 128 };
+const MULTICAST: Record<IpFamily, string> = { 4: '224.0.0.0/4', 6: 'ff00::/8' };
+const HOST_PREFIX: Record<IpFamily, number> = { 4: 32, 6: 128 };
 
 function commentArgs(comment: string): string[] {
   return ['-m', 'comment', '--comment', comment];
@@ -22,7 +23,7 @@ function acceptRule(a: MasqAddress, comment: string): string[] {
   return ['-d', `${a.network}/${a.prefix}`, ...commentArgs(comment), '-j', 'ACCEPT'];
 }
 
-function masqueradeRule(family: 4 | 6, comment: string): string[] {
+function masqueradeRule(family: IpFamily, comment: string): string[] {
   return ['!', '-d', MULTICAST[family], ...commentArgs(comment), '-j', 'MASQUERADE'];
 }
 
@@ -127,17 +128,17 @@ export function missingMasqRules(table: SavedTable, owner: MasqOwner, addrs: rea
   return missing;
 }
 
-const SAVE: Record<4 | 6, string> = { 4: 'iptables-save', 6: 'ip6tables-save' };
-const RESTORE: Record<4 | 6, string> = { 4: 'iptables-restore', 6: 'ip6tables-restore' };
+const SAVE: Record<IpFamily, string> = { 4: 'iptables-save', 6: 'ip6tables-save' };
+const RESTORE: Record<IpFamily, string> = { 4: 'iptables-restore', 6: 'ip6tables-restore' };
 
 /** The nat table of one family, or undefined when that iptables cannot be used here. */
-export async function readNatTable(family: 4 | 6): Promise<SavedTable | undefined> {
+export async function readNatTable(family: IpFamily): Promise<SavedTable | undefined> {
   const o = await execFile(toolPath(SAVE[family]), ['-t', 'nat']);
   return o.status === 0 ? parseIptablesSave(o.stdout) : undefined;
 }
 
 /** Applies restore lines to the nat table of one family in one transaction. */
-export async function applyNatLines(family: 4 | 6, lines: readonly string[]): Promise<void> {
+export async function applyNatLines(family: IpFamily, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
   const o = await execFile(toolPath(RESTORE[family]), ['--noflush', '-w'], `*nat\n${lines.join('\n')}\nCOMMIT\n`);
   if (o.status !== 0) throw new Error(`${RESTORE[family]} (nat) failed: ${reasonOf(o.stderr.split('\n'), `exit status ${o.status}`)}`);
@@ -147,7 +148,7 @@ export async function applyNatLines(family: 4 | 6, lines: readonly string[]): Pr
  * Reads the nat table, plans, applies; if the table changed under us in between (another
  * plugin's rules racing ours) and the transaction is refused, plans once more from a fresh read.
  */
-export async function changeNatTable(family: 4 | 6, plan: (table: SavedTable) => string[], table?: SavedTable): Promise<void> {
+export async function changeNatTable(family: IpFamily, plan: (table: SavedTable) => string[], table?: SavedTable): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const current = table ?? (await readNatTable(family));
     if (!current) throw new Error(`${SAVE[family]} -t nat failed: ip${family === 6 ? '6' : ''}tables cannot be used here`);

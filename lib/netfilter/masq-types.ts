@@ -1,6 +1,8 @@
+import type { IpFamily } from '../ip';
+
 /** One container address to masquerade, already in canonical text form (no address math here). */
 export interface MasqAddress {
-  family: 4 | 6;
+  family: IpFamily;
   /** The container's address, e.g. "10.22.0.5" or "fd00:22::5". */
   ip: string;
   prefix: number;

@@ -11,12 +11,13 @@ import {
 import { changeMasqTable, missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown, readMasqTable } from './masq-nftables';
 import type { LiveAttachment, MasqAddress, MasqBackend, MasqOwner } from './masq-types';
 import { NftUnavailableError, type NftListing } from './nft';
+import type { IpFamily } from '../ip';
 
 export type { LiveAttachment, MasqAddress, MasqBackend, MasqOwner } from './masq-types';
 
 const FAMILIES = [4, 6] as const;
 
-function ofFamily(addrs: readonly MasqAddress[], family: 4 | 6): MasqAddress[] {
+function ofFamily(addrs: readonly MasqAddress[], family: IpFamily): MasqAddress[] {
   return addrs.filter((a) => a.family === family);
 }
 

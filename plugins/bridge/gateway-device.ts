@@ -5,8 +5,9 @@ import { vlanGatewayName, type BridgeConf } from './config';
 import { stepFailed } from '../../lib/kit/errors';
 import { planGatewayAddress, type GatewayAddress } from './gateways';
 import { randomVethName, setPortVlans, type BridgeState } from './host-side';
+import type { IpFamily } from '../../lib/ip';
 
-const FORWARDING: Record<4 | 6, string> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
+const FORWARDING: Record<IpFamily, string> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
 
 /** The device that carries the gateway addresses, with what is on it now. */
 interface GatewayDevice {
@@ -97,7 +98,7 @@ export async function ensureVlanGateways(
   return device.vlanIface;
 }
 
-function readForwarding(family: 4 | 6): string | undefined {
+function readForwarding(family: IpFamily): string | undefined {
   try {
     return readSysctl(FORWARDING[family]);
   } catch {

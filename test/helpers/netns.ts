@@ -30,7 +30,7 @@ export interface TestNs {
   /** `ip -n <name> ARGS`; throws with stderr unless it succeeds; returns stdout. */
   ip(...args: string[]): string;
   /** `ip -n <name> -json ARGS`, parsed. */
-  ipJson<T = any>(...args: string[]): T;  
+  ipJson<T = any>(...args: string[]): T;
   /** Runs a program inside the namespace (`ip netns exec`), whatever its exit status. */
   exec(file: string, args?: string[], input?: string): SpawnSyncReturns<string>;
   /** Same, throwing unless it exits 0; returns stdout. */

@@ -24,7 +24,7 @@ export interface PluginRun {
   stdout: string;
   stderr: string;
   /** stdout parsed, when it is JSON. */
-  json?: any;  
+  json?: any;
 }
 
 export interface PluginCall {

@@ -27,7 +27,7 @@ export function requireGoPlugins(): void {
   }
 }
 
-export type Json = any;  
+export type Json = any;
 
 export type Run = PluginRun;
 

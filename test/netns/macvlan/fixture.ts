@@ -15,7 +15,7 @@ export interface MacvlanEnv extends Topology {
   run(call: Omit<PluginCall, 'netns'> & { netns?: string }, i?: number): PluginRun;
   ok(call: Omit<PluginCall, 'netns'> & { netns?: string }, i?: number): PluginRun;
   /** `ip -d link show dev <ifname>` in a namespace, parsed. */
-  link(ns: TestNs, ifname?: string): any;  
+  link(ns: TestNs, ifname?: string): any;
   destroy(): void;
 }
 

@@ -7,7 +7,6 @@ import { parseYamlDocuments } from '../../helpers/mini-yaml';
 // deploy/kubernetes is never applied to a cluster here; this checks that its parts refer to each
 // other correctly and to what the image and the installer really are.
 
- 
 const ROOT = path.resolve(__dirname, '../../..');
 const DIR = path.join(ROOT, 'deploy/kubernetes');
 const load = (file: string): any[] => parseYamlDocuments(fs.readFileSync(path.join(DIR, file), 'utf8'));

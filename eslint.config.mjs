@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus the layering of DESIGN.md as a rule of its
 // own ("cni-ts/layering"), so an import that points the wrong way fails `npm test`.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
@@ -11,7 +12,11 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 // (plugins/<name>/...), or one lib folder (lib/<folder>/...).
 function layerOf(file) {
   const rel = path.relative(root, file).split(path.sep);
-  if (rel[0] === 'plugins') return rel.length === 2 ? { kind: 'entry' } : { kind: 'plugin', name: rel[1] };
+  if (rel[0] === 'plugins') {
+    // A plugin folder itself ('../host-local') is the plugin; files beside the folders are the entry.
+    const isFolder = rel.length > 2 || (rel.length === 2 && fs.statSync(file, { throwIfNoEntry: false })?.isDirectory());
+    return isFolder ? { kind: 'plugin', name: rel[1] } : { kind: 'entry' };
+  }
   if (rel[0] === 'lib') return { kind: 'lib', name: rel[1] };
   return { kind: 'other' };
 }

@@ -116,18 +116,23 @@ load_modules() {
 }
 
 # This kernel has no nftables for the ip and ip6 families: iptables, iptables-save and
-# iptables-restore (and ip6tables*) are the legacy ones, first in the job's PATH.
+# iptables-restore (and ip6tables*) are the legacy ones, first in the job's PATH and, for the
+# plugins (which take their tools from the system directories, not from PATH), in the guest's
+# own copy of /etc/alternatives, as `update-alternatives --set iptables ...-legacy` would make it.
 legacy_iptables() {
-  local tool legacy
+  local tool legacy alternatives=$state/alternatives
   mkdir -p "$state/bin" || fail "cannot create $state/bin"
+  cp -a /etc/alternatives "$alternatives" || fail "cannot copy /etc/alternatives"
   for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
     legacy=/usr/sbin/${tool/tables/tables-legacy}
     if [[ -x $legacy ]]; then
       ln -s "$legacy" "$state/bin/$tool" || fail "cannot link $state/bin/$tool"
+      ln -sfn "$legacy" "$alternatives/$tool" || fail "cannot link $alternatives/$tool"
     else
       echo "kernel-test (guest): warning: $legacy not found, $tool stays the host's default" >/dev/ttyS1
     fi
   done
+  mount --bind "$alternatives" /etc/alternatives || fail "cannot bind $alternatives on /etc/alternatives"
 }
 
 # Sets outputs to the job's stdout and stderr: a host terminal gets a guest terminal of the same

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { SYSTEM_DIRS } from './tools';
 
 export interface ExecResult {
   /** Exit status; -1 when the program could not be started. */
@@ -7,18 +8,20 @@ export interface ExecResult {
   stderr: string;
 }
 
-// iproute2 and the kernel's strerror texts are matched to classify errors, so they must not be
-// translated.
-let childEnv: NodeJS.ProcessEnv | undefined;
-function env(): NodeJS.ProcessEnv {
-  childEnv ??= { ...process.env, LC_ALL: 'C' };
-  return childEnv;
-}
+/**
+ * The whole environment of every helper (ip, bridge, nsenter, sh, iptables-restore, nft, flock),
+ * built from scratch rather than filtered: the runtime's may carry LD_LIBRARY_PATH with an empty
+ * entry (the working directory, where another user may plant a libc.so.6), LD_PRELOAD,
+ * BASH_FUNC_*, ENV or SHELLOPTS for /bin/sh, NODE_OPTIONS, BUN_*, and the CNI_* of the request.
+ * None of the tools needs anything from it. LC_ALL=C: iproute2's and the kernel's strerror texts
+ * are matched to classify errors, so they must not be translated.
+ */
+export const HELPER_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: SYSTEM_DIRS.join(':'), LC_ALL: 'C' });
 
 /** Runs a program with `input` on stdin and collects its output. Never rejects. */
 export function execFile(file: string, args: readonly string[], input = ''): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env() });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...HELPER_ENV } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let startError: Error | undefined;

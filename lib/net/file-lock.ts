@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-// Only system directories: a runtime's PATH may contain relative entries, and the helper runs
-// as root.
-const FLOCK_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin', '/run/current-system/sw/bin'];
+import { HELPER_ENV } from './exec';
+import { SYSTEM_DIRS } from './tools';
 
 let flockPath: string | null | undefined;
 
@@ -12,7 +10,7 @@ let flockPath: string | null | undefined;
 export function findFlock(): string | null {
   if (flockPath === undefined) {
     flockPath = null;
-    for (const dir of FLOCK_DIRS) {
+    for (const dir of SYSTEM_DIRS) {
       const candidate = path.join(dir, 'flock');
       try {
         fs.accessSync(candidate, fs.constants.X_OK);
@@ -44,7 +42,7 @@ export interface HeldLock {
 export async function lockFile(file: string): Promise<HeldLock> {
   const flock = findFlock();
   if (!flock) {
-    throw new FileLockError(`flock(1) not found in ${FLOCK_DIRS.join(', ')}; install util-linux`);
+    throw new FileLockError(`flock(1) not found in ${SYSTEM_DIRS.join(', ')}; install util-linux`);
   }
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
   try {
@@ -64,12 +62,7 @@ export async function lockFile(file: string): Promise<HeldLock> {
 
 function runFlock(flock: string, fd: number, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    // A minimal environment: the runtime's may carry LD_LIBRARY_PATH entries such as the
-    // current directory, which must not reach a dynamically linked helper.
-    const child = spawn(flock, ['--exclusive', '3'], {
-      stdio: ['ignore', 'ignore', 'pipe', fd],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-    });
+    const child = spawn(flock, ['--exclusive', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], env: { ...HELPER_ENV } });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', (e) => reject(new FileLockError(`cannot run ${flock} to lock ${file}: ${e.message}`)));

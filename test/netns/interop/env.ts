@@ -403,6 +403,15 @@ export class Runtime {
     }
   }
 
+  /** CHECK of each plugin with the cached result, not stopping at a failure (libcni stops). */
+  checkEach(list: NetList, rt: RuntimeConf): Invocation[] {
+    const cached = this.cache.get(this.key(list.name, rt))?.result;
+    return list.plugins.map((plugin) => {
+      this.exec(plugin.type, 'CHECK', buildOneConfig(list, plugin, cached, rt), rt);
+      return this.invocations[this.invocations.length - 1];
+    });
+  }
+
   del(list: NetList, rt: RuntimeConf): void {
     const key = this.key(list.name, rt);
     const cached = versionAtLeast(list.cniVersion, '0.4.0') ? this.cache.get(key)?.result : undefined;

@@ -109,23 +109,22 @@ async function cmdAdd(req: Request): Promise<Result> {
 
 /**
  * Undoes an ADD as far as anything is left: the container interface (when the namespace is still
- * there), the IPAM reservation (always), the spoof check and the masquerade rules (found by
- * name, so also after the namespace or the interface is gone). Every part runs even if another
+ * there), then the IPAM reservation; beside them the spoof check and the masquerade rules (found
+ * by name, so also after the namespace or the interface is gone). Every part runs even if another
  * fails; the first failure is reported.
  */
 async function cmdDel(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
-  // The parts are independent and run side by side (the reference releases the address first).
-  const parts: Array<Promise<unknown>> = [];
-  if (req.netns !== '') {
-    // Its host peer goes with it; a namespace or link already gone is fine.
-    parts.push(
-      deleteContainerLink(req.netns, req.ifName).catch((e: unknown) =>
-        Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e)),
-      ),
-    );
-  }
-  if (conf.isLayer3) parts.push(delegate('DEL', conf.net.ipamType, req));
+  // The address is released only once the link is gone (or its namespace is), as the reference
+  // does since it moved IPAM DEL last: a link that could not be deleted keeps its address, and
+  // the failed DEL is retried, instead of the next pod getting an address still in use.
+  const linkGone =
+    req.netns === ''
+      ? Promise.resolve()
+      : deleteContainerLink(req.netns, req.ifName).catch((e: unknown) =>
+          Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e)),
+        );
+  const parts: Array<Promise<unknown>> = [conf.isLayer3 ? linkGone.then(() => delegate('DEL', conf.net.ipamType, req)) : linkGone];
   if (conf.isLayer3 && conf.ipMasq) {
     parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
   }

@@ -135,6 +135,22 @@ function delegateError(type: string, o: PluginOutcome): CniError {
   return new CniError(ErrCode.Internal, `IPAM plugin ${type} failed: ${why}`);
 }
 
+/** Where IPAM plugin `type` is found in CNI_PATH, and our own handler when that file is this executable. */
+function resolveDelegate(type: string, req: Request): { file: string; local?: Plugin } {
+  const file = findInPath(type, req.path);
+  const local = req.plugins?.(type);
+  return local !== undefined && isThisExecutable(file) ? { file, local } : { file };
+}
+
+/**
+ * Whether `delegate` runs IPAM plugin `type` in-process: only then may a main plugin ask IPAM
+ * before its container interface exists (any other IPAM, dhcp for one, may act on that interface).
+ * Throws as `delegate` would when CNI_PATH has no such plugin.
+ */
+export function delegatesInProcess(type: string, req: Request): boolean {
+  return resolveDelegate(type, req).local !== undefined;
+}
+
 /**
  * Runs the IPAM plugin `type` for `cmd` the way the spec describes (found in CNI_PATH, same
  * environment but CNI_COMMAND, same stdin), returning its result on ADD. When CNI_PATH resolves
@@ -142,11 +158,9 @@ function delegateError(type: string, o: PluginOutcome): CniError {
  * whole runtime start-up and gives byte-identical behaviour.
  */
 export async function delegate(cmd: Command, type: string, req: Request): Promise<Result | undefined> {
-  const file = findInPath(type, req.path);
-  const local = req.plugins?.(type);
-  const inProcess = local !== undefined && isThisExecutable(file);
-  if (req.env.CNI_TS_TRACE) process.stderr.write(`cni-ts: delegate ${cmd} ${type}: ${inProcess ? 'in-process' : `exec ${file}`}\n`);
-  const outcome = inProcess ? await runInProcess(local, cmd, req) : await exec(file, cmd, req);
+  const { file, local } = resolveDelegate(type, req);
+  if (req.env.CNI_TS_TRACE) process.stderr.write(`cni-ts: delegate ${cmd} ${type}: ${local ? 'in-process' : `exec ${file}`}\n`);
+  const outcome = local ? await runInProcess(local, cmd, req) : await exec(file, cmd, req);
   if (outcome.stderr) process.stderr.write(outcome.stderr);
   if (outcome.status !== 0) throw delegateError(type, outcome);
   if (cmd !== 'ADD') return undefined;

@@ -1,12 +1,13 @@
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import { parseGcAttachments } from '../../lib/cni/gc-attachments';
-import { delegate } from '../../lib/cni/invoke';
+import { delegate, delegatesInProcess } from '../../lib/cni/invoke';
 import { ipamAdd } from '../../lib/cni/ipam';
 import type { Plugin, Request } from '../../lib/cni/plugin';
 import { formatResult, type Result } from '../../lib/cni/result';
 import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { deleteContainerLink } from '../../lib/kit/container-link';
+import { fillInterfaceMtu } from '../../lib/kit/interface-mtu';
 import { Netns } from '../../lib/net';
 import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/netfilter/masquerade';
 import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/netfilter/spoofcheck';
@@ -14,9 +15,9 @@ import { checkAddressesAndRoutes, checkBridge, checkContainerLink, checkHostVeth
 import { parseBridgeConf, type BridgeConf } from './config';
 import { bringUpContainer, configureContainer } from './container-side';
 import { stepFailed } from '../../lib/kit/errors';
-import { ensureVlanGateways, planGatewaySteps } from './gateway-device';
+import { ensureVlanGateways, planGatewaySteps, type GatewaySteps } from './gateway-device';
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
-import { inspectBridge, setupHostSide, type HostSide } from './host-side';
+import { inspectBridge, setupHostSide, type BridgeState, type HostSide } from './host-side';
 
 function masqOwner(req: Request, conf: BridgeConf): MasqOwner {
   return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName };
@@ -35,69 +36,118 @@ async function waitForPort(host: Netns, hostVeth: string): Promise<void> {
   if (state !== 'up') throw new CniError(ErrCode.Internal, `bridge port in error state: ${hostVeth} is ${state}`);
 }
 
+/** One ADD in progress: the request, its config, both namespaces, the result being built. */
+interface Attachment {
+  req: Request;
+  conf: BridgeConf;
+  host: Netns;
+  ctr: Netns;
+  result: Result;
+  rollback: Rollback;
+}
+
+/** Masquerading for the result's addresses, removed again on rollback. */
+function startMasquerade(a: Attachment): Promise<void> | undefined {
+  if (!a.conf.isLayer3 || !a.conf.ipMasq) return undefined;
+  a.rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(a.req, a.conf)));
+  return setupMasquerade(a.conf.ipMasqBackend, masqOwner(a.req, a.conf), masqAddresses(a.result)).then(
+    () => undefined,
+    (e: unknown) => {
+      throw stepFailed('set up masquerading', e);
+    },
+  );
+}
+
+/** The bridge and the veth pair (plus `onBridge` steps in the same host batch), then the spoof check. */
+async function createLinks(a: Attachment, bridge: BridgeState, onBridge?: GatewaySteps): Promise<HostSide> {
+  const { req, conf, host, ctr, rollback } = a;
+  const side = await setupHostSide(
+    host,
+    ctr,
+    conf,
+    req.ifName,
+    bridge,
+    (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
+    onBridge,
+  );
+  a.result.interfaces = [side.bridge, side.hostVeth, side.container];
+  if (conf.macSpoofCheck) {
+    const id = spoofCheckId(req.containerId, req.ifName);
+    await setupSpoofCheck(side.hostVeth.name, side.container.mac ?? '', id).catch((e: unknown) => {
+      throw stepFailed('set up the MAC spoof check', e);
+    });
+    rollback.push('remove the MAC spoof check', () => teardownSpoofCheck(id));
+  }
+  return side;
+}
+
+/** The container interface's addresses and routes (L3) or just link up (L2), then the port wait. */
+async function finishContainer(a: Attachment, side: HostSide, bridge: BridgeState, gateways: GatewayAddress[]): Promise<void> {
+  const { req, conf, host, ctr, result } = a;
+  if (conf.isLayer3) {
+    await configureContainer(ctr, conf, req.ifName, result);
+    if (conf.isGateway && conf.vlan !== 0) {
+      const vlanIface = await ensureVlanGateways(host, conf, bridge, gateways);
+      if (vlanIface) result.interfaces!.push(vlanIface);
+    }
+  } else if (!conf.disableContainerInterface) {
+    await bringUpContainer(ctr, req.ifName);
+  }
+  if (!conf.disableContainerInterface) await waitForPort(host, side.hostVeth.name);
+}
+
+/** The gateway addresses for the bridge itself (VLAN gateways get their own device later). */
+function bridgeGatewaySteps(conf: BridgeConf, bridge: BridgeState, gateways: GatewayAddress[]): GatewaySteps | undefined {
+  return conf.isGateway && conf.vlan === 0 && gateways.length > 0
+    ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways)
+    : undefined;
+}
+
+/**
+ * In-process host-local: IPAM beside the bridge lookup, before any link. Its addresses decide
+ * the gateway steps, which join the host batch, and an IPAM failure leaves the host untouched.
+ * host-local never looks at the interface, so this is observably the reference's order.
+ */
+async function addIpamFirst(a: Attachment): Promise<void> {
+  const [bridge] = await allOrFirstError([inspectBridge(a.host, a.conf), runIpam(a.req, a.conf, a.result, a.rollback)] as const);
+  const gateways = applyGateways(a.result, a.conf);
+  const onBridge = bridgeGatewaySteps(a.conf, bridge, gateways);
+  const links = async (): Promise<void> => finishContainer(a, await createLinks(a, bridge, onBridge), bridge, gateways);
+  await allOrFirstError([links(), startMasquerade(a)] as const);
+}
+
+/**
+ * Any other IPAM plugin (dhcp, static, third party), and L2: the reference's order. The container
+ * interface exists under its final name and is up when IPAM runs (the dhcp daemon runs its
+ * client on it), then the gateway, the masquerade rules and the container's addresses follow.
+ */
+async function addIpamAfterLink(a: Attachment): Promise<void> {
+  const bridge = await inspectBridge(a.host, a.conf);
+  const side = await createLinks(a, bridge);
+  if (!a.conf.isLayer3) return finishContainer(a, side, bridge, []);
+  if (!a.conf.disableContainerInterface) await bringUpContainer(a.ctr, a.req.ifName);
+  await runIpam(a.req, a.conf, a.result, a.rollback);
+  const gateways = applyGateways(a.result, a.conf);
+  const onBridge = bridgeGatewaySteps(a.conf, bridge, gateways);
+  if (onBridge) {
+    const batch = a.host.batch();
+    onBridge(batch);
+    await batch.run().catch((e: unknown) => {
+      throw stepFailed(`set gateway address on "${a.conf.bridge}"`, e);
+    });
+  }
+  await allOrFirstError([finishContainer(a, side, bridge, gateways), startMasquerade(a)] as const);
+}
+
 async function cmdAdd(req: Request): Promise<Result> {
   const conf = parseBridgeConf(req);
-  const host = Netns.current();
-  const ctr = Netns.at(req.netns);
+  // Resolving the IPAM plugin first also fails a missing one before anything is created.
+  const ipamFirst = conf.isLayer3 && delegatesInProcess(conf.net.ipamType, req);
   return Rollback.guard(async (rollback) => {
-    // The bridge lookup and IPAM are independent: side by side. IPAM comes before any link (the
-    // reference asks it after the veth exists): its addresses decide the gateway steps, which
-    // then join the host batch, and an IPAM failure leaves the host untouched.
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [] };
-    const [bridge] = await allOrFirstError([
-      inspectBridge(host, conf),
-      conf.isLayer3 ? runIpam(req, conf, result, rollback) : undefined,
-    ] as const);
-    const gateways: GatewayAddress[] = conf.isLayer3 ? applyGateways(result, conf) : [];
-    const onBridge =
-      conf.isGateway && conf.vlan === 0 && gateways.length > 0
-        ? planGatewaySteps(conf, conf.bridge, bridge.addresses, gateways)
-        : undefined;
-
-    // Masquerading needs only the addresses: it is set up while the links are.
-    let masquerade: Promise<void> | undefined;
-    if (conf.isLayer3 && conf.ipMasq) {
-      rollback.push('remove masquerade rules', () => teardownMasquerade(masqOwner(req, conf)));
-      masquerade = setupMasquerade(conf.ipMasqBackend, masqOwner(req, conf), masqAddresses(result)).then(
-        () => undefined,
-        (e: unknown) => {
-          throw stepFailed('set up masquerading', e);
-        },
-      );
-    }
-
-    const links = async (): Promise<void> => {
-      const side: HostSide = await setupHostSide(
-        host,
-        ctr,
-        conf,
-        req.ifName,
-        bridge,
-        (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
-        onBridge,
-      );
-      result.interfaces = [side.bridge, side.hostVeth, side.container];
-
-      if (conf.macSpoofCheck) {
-        const id = spoofCheckId(req.containerId, req.ifName);
-        await setupSpoofCheck(side.hostVeth.name, side.container.mac ?? '', id).catch((e: unknown) => {
-          throw stepFailed('set up the MAC spoof check', e);
-        });
-        rollback.push('remove the MAC spoof check', () => teardownSpoofCheck(id));
-      }
-
-      if (conf.isLayer3) {
-        await configureContainer(ctr, conf, req.ifName, result);
-        if (conf.isGateway && conf.vlan !== 0) {
-          const vlanIface = await ensureVlanGateways(host, conf, bridge, gateways);
-          if (vlanIface) result.interfaces.push(vlanIface);
-        }
-      } else if (!conf.disableContainerInterface) {
-        await bringUpContainer(ctr, req.ifName);
-      }
-      if (!conf.disableContainerInterface) await waitForPort(host, side.hostVeth.name);
-    };
-    await allOrFirstError([links(), masquerade] as const);
+    const attachment: Attachment = { req, conf, host: Netns.current(), ctr: Netns.at(req.netns), result, rollback };
+    await (ipamFirst ? addIpamFirst(attachment) : addIpamAfterLink(attachment));
+    await fillInterfaceMtu(result, conf.net.cniVersion, attachment.host);
 
     if (conf.net.dns) result.dns = conf.net.dns;
     // A result the config's version cannot express (L2-only at 0.1/0.2) fails here, while the

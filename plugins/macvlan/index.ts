@@ -1,12 +1,13 @@
-import { delegate } from '../../lib/cni/invoke';
+import { delegate, delegatesInProcess } from '../../lib/cni/invoke';
 import { ipamAdd } from '../../lib/cni/ipam';
 import { parseNetConf } from '../../lib/cni/netconf';
 import type { Plugin, Request } from '../../lib/cni/plugin';
-import type { Result } from '../../lib/cni/result';
+import type { IpConfig, Result } from '../../lib/cni/result';
 import { allOrFirstError, Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { deleteContainerLink, readMac } from '../../lib/kit/container-link';
 import { configureIface } from '../../lib/kit/configure-iface';
+import { resultHasInterfaceMtu } from '../../lib/kit/interface-mtu';
 import { withKernelErrors } from '../../lib/kit/errors';
 import { masterReady, resolveMaster, type Master } from '../../lib/kit/master';
 import { ContainerLink, temporaryName } from '../../lib/kit/temporary-link';
@@ -62,6 +63,38 @@ function configureL3(batch: Batch, ifName: string, result: Result): Batch {
   return configureIface(batch, ifName, result);
 }
 
+/**
+ * The link and its addresses. With cni-ts's own host-local in-process, the reservation is made
+ * beside the link's creation and applied with the rename, in one batch (host-local never looks
+ * at the interface). Any other IPAM plugin runs where the reference runs it: once the link has
+ * its final name and is up (the dhcp daemon runs its client on it).
+ */
+async function attach(
+  req: Request,
+  conf: MacvlanConf,
+  container: Netns,
+  link: ContainerLink,
+  create: () => Promise<void>,
+  result: Result,
+  rollback: Rollback,
+): Promise<void> {
+  const applyIpam = (ipam: Result & { ips: IpConfig[] }): void => {
+    result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
+    if (ipam.routes) result.routes = ipam.routes;
+  };
+  if (conf.isLayer3 && delegatesInProcess(conf.net.ipamType, req)) {
+    const [, ipam] = await allOrFirstError([create(), ipamAdd(conf.net.ipamType, req, rollback)] as const);
+    applyIpam(ipam);
+    await link.renameAnd((batch) => configureL3(batch, req.ifName, result));
+    return;
+  }
+  await create();
+  await link.renameAnd((batch) => batch.setUp(req.ifName));
+  if (!conf.isLayer3) return;
+  applyIpam(await ipamAdd(conf.net.ipamType, req, rollback));
+  await configureL3(container.batch(), req.ifName, result).run();
+}
+
 async function cmdAdd(req: Request): Promise<Result> {
   const conf = parseMacvlanConf(req);
   const container = nsAt(req.netns);
@@ -72,21 +105,12 @@ async function cmdAdd(req: Request): Promise<Result> {
     // need not be read back; passthru takes its master's, which only the kernel knows.
     const mac = conf.mac ?? (conf.mode === 'passthru' ? undefined : randomMac());
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [{ name: req.ifName, sandbox: req.netns }] };
-    // The link and the IPAM reservation are independent: side by side.
-    const [, ipam] = await allOrFirstError([
-      createLink(conf, master, container, link, mac, rollback),
-      conf.isLayer3 ? ipamAdd(conf.net.ipamType, req, rollback) : undefined,
-    ] as const);
-    if (ipam) {
-      result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
-      if (ipam.routes) result.routes = ipam.routes;
-      await link.renameAnd((batch) => configureL3(batch, req.ifName, result));
-    } else {
-      await link.renameAnd((batch) => batch.setUp(req.ifName));
-    }
+    await attach(req, conf, container, link, () => createLink(conf, master, container, link, mac, rollback), result, rollback);
 
     const finalMac = mac ?? (await readMac(container, req.ifName));
     if (finalMac) result.interfaces![0].mac = finalMac;
+    // A macvlan without an mtu option takes its master's when created.
+    if (resultHasInterfaceMtu(conf.net.cniVersion)) result.interfaces![0].mtu = conf.mtu || master.mtu;
     if (conf.net.dns) result.dns = conf.net.dns;
     return result;
   });

@@ -77,7 +77,8 @@ export class NetlinkConn {
       try {
         const { msgs, interrupted } = this.once(req, what, 'dump');
         if (!interrupted) return msgs;
-        if (attempt >= DUMP_ATTEMPTS) throw new NetlinkError(what, EINTR, undefined, { reason: 'Dump was interrupted and should be retried' });
+        if (attempt >= DUMP_ATTEMPTS)
+          throw new NetlinkError(what, EINTR, undefined, { reason: 'Dump was interrupted and should be retried' });
       } catch (e) {
         if (!(e instanceof SyscallError && e.errno === ENOBUFS && attempt < DUMP_ATTEMPTS)) throw e;
         this.transport.reset?.();

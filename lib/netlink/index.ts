@@ -16,6 +16,17 @@ export * as requests from './requests';
 export { checkLinkName, NetlinkArgumentError } from './requests';
 export type { BridgePortFlags, MacvlanMode, RouteAddMode, VlanFlags } from './requests';
 export { Rtnl } from './rtnl';
-export type { BridgeOptions, DadState, LinkOptions, MacvlanOptions, NetnsTarget, RouteQuery, RouteScope, RouteSpec, VethPeer, VlanOptions } from './rtnl';
+export type {
+  BridgeOptions,
+  DadState,
+  LinkOptions,
+  MacvlanOptions,
+  NetnsTarget,
+  RouteQuery,
+  RouteScope,
+  RouteSpec,
+  VethPeer,
+  VlanOptions,
+} from './rtnl';
 export { NetlinkSocket } from './socket';
 export type { BridgeVlan, NlAddress, NlBridgePort, NlLink, NlRoute } from './types';

@@ -71,7 +71,8 @@ export function parseCidr(text: string, what = 'CIDR'): { family: Family; bytes:
   const ip = parseIp(text.slice(0, slash), what);
   const p = text.slice(slash + 1);
   const prefix = /^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : -1;
-  if (prefix < 0 || prefix > (ip.family === 4 ? 32 : 128)) throw new AddressSyntaxError(`invalid ${what} ${JSON.stringify(text)}: bad prefix length`);
+  if (prefix < 0 || prefix > (ip.family === 4 ? 32 : 128))
+    throw new AddressSyntaxError(`invalid ${what} ${JSON.stringify(text)}: bad prefix length`);
   return { ...ip, prefix };
 }
 
@@ -87,7 +88,7 @@ export function formatIp(b: Uint8Array): string {
   }
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -98,7 +98,8 @@ export const libc = {
   sendto: (fd: number, buf: Uint8Array, flags: number, addr: Uint8Array | null): number =>
     sysRetry('sendto', () => lib().sym.sendto(fd, buf, buf.length, flags, addr, addr ? addr.length : 0)),
 
-  recv: (fd: number, buf: Uint8Array, flags: number): number => sysRetry('recvfrom', () => lib().sym.recvfrom(fd, buf, buf.length, flags, null, null)),
+  recv: (fd: number, buf: Uint8Array, flags: number): number =>
+    sysRetry('recvfrom', () => lib().sym.recvfrom(fd, buf, buf.length, flags, null, null)),
 
   close(fd: number): void {
     // Not retried on EINTR: on Linux the descriptor is released either way.

@@ -11,6 +11,9 @@ import type { BridgeVlan, NlAddress, NlBridgePort, NlLink, NlRoute } from './typ
 /** Index -> name, for masters, parents and output devices. */
 export type NameOf = (index: number) => string | undefined;
 
+/** Index -> IFF_* flags of a link in the same namespace, for iproute2's M-DOWN mark. */
+export type FlagsOf = (index: number) => number | undefined;
+
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 // iproute2's print_link_flags order.
@@ -35,7 +38,8 @@ const IFF_NAMES: ReadonlyArray<[number, string]> = [
   [0x40000, 'ECHO'],
 ];
 
-export function linkFlagNames(flags: number): string[] {
+/** IFF_* names as iproute2 prints them; `masterDown` (the parent link is down) adds M-DOWN. */
+export function linkFlagNames(flags: number, masterDown = false): string[] {
   const out: string[] = [];
   if (flags & C.IFF_UP && !(flags & C.IFF_RUNNING)) out.push('NO-CARRIER');
   let rest = flags & ~C.IFF_RUNNING;
@@ -46,6 +50,7 @@ export function linkFlagNames(flags: number): string[] {
     }
   }
   if (rest) out.push(rest.toString(16));
+  if (masterDown) out.push('M-DOWN');
   return out;
 }
 
@@ -61,7 +66,10 @@ export const MACVLAN_MODE_NAMES: Record<number, string> = {
 };
 
 function bridgePort(data: Map<number, Uint8Array>): NlBridgePort {
-  const port: NlBridgePort = { hairpin: getU8(data.get(C.IFLA_BRPORT_MODE)) === 1, isolated: getU8(data.get(C.IFLA_BRPORT_ISOLATED)) === 1 };
+  const port: NlBridgePort = {
+    hairpin: getU8(data.get(C.IFLA_BRPORT_MODE)) === 1,
+    isolated: getU8(data.get(C.IFLA_BRPORT_ISOLATED)) === 1,
+  };
   const state = getU8(data.get(C.IFLA_BRPORT_STATE));
   if (state !== undefined) port.state = PORT_STATES[state] ?? String(state);
   const learning = getU8(data.get(C.IFLA_BRPORT_LEARNING));
@@ -81,13 +89,16 @@ export function linkNameOf(m: Message): string | undefined {
   return getStr(attrMap(m.body, C.IFINFOMSG_LEN).get(C.IFLA_IFNAME));
 }
 
-export function parseLink(m: Message, nameOf: NameOf = () => undefined): NlLink {
+export function parseLink(m: Message, nameOf: NameOf = () => undefined, flagsOf: FlagsOf = () => undefined): NlLink {
   const v = view(m.body);
   const type = v.getUint16(2, true);
   const ifindex = v.getInt32(4, true);
   const flagWord = v.getUint32(8, true);
   const a = attrMap(m.body, C.IFINFOMSG_LEN);
-  const flags = linkFlagNames(flagWord);
+  const parent = getU32(a.get(C.IFLA_LINK));
+  const parentNetnsId = getS32(a.get(C.IFLA_LINK_NETNSID));
+  const sameNsParent = parent !== undefined && parent !== 0 && parentNetnsId === undefined;
+  const flags = linkFlagNames(flagWord, sameNsParent && !((flagsOf(parent) ?? 0) & C.IFF_UP));
   const info = attrMap(a.get(C.IFLA_LINKINFO) ?? new Uint8Array(0));
   const kind = getStr(info.get(C.IFLA_INFO_KIND)) ?? '';
   const data = attrMap(info.get(C.IFLA_INFO_DATA) ?? new Uint8Array(0));
@@ -112,16 +123,14 @@ export function parseLink(m: Message, nameOf: NameOf = () => undefined): NlLink 
     const name = nameOf(master);
     if (name !== undefined) link.master = name;
   }
-  const parent = getU32(a.get(C.IFLA_LINK));
-  if (parent && parent !== ifindex) {
+  if (parent) {
     link.linkIndex = parent;
-    const netnsId = getS32(a.get(C.IFLA_LINK_NETNSID));
-    if (netnsId !== undefined) {
+    if (parentNetnsId !== undefined) {
       link.parentIndex = parent;
-      link.parentNetnsId = netnsId;
+      link.parentNetnsId = parentNetnsId;
     } else {
-      const name = nameOf(parent);
-      if (name !== undefined) link.parentName = name;
+      // iproute2's ll_index_to_name() for an index it does not know.
+      link.parentName = nameOf(parent) ?? `if${parent}`;
     }
   }
   if (kind === 'macvlan' || kind === 'macvtap') {
@@ -144,11 +153,24 @@ export function parseLink(m: Message, nameOf: NameOf = () => undefined): NlLink 
 /** Links of a dump, masters and parents named from the same dump. */
 export function parseLinks(msgs: readonly Message[]): NlLink[] {
   const names = new Map<number, string>();
+  const flags = new Map<number, number>();
   for (const m of msgs) {
     const name = linkNameOf(m);
     if (name !== undefined) names.set(linkIndexOf(m), name);
+    flags.set(linkIndexOf(m), linkFlagsOf(m));
   }
-  return msgs.map((m) => parseLink(m, (i) => names.get(i)));
+  return msgs.map((m) =>
+    parseLink(
+      m,
+      (i) => names.get(i),
+      (i) => flags.get(i),
+    ),
+  );
+}
+
+/** The IFF_* word of an RTM_NEWLINK. */
+export function linkFlagsOf(m: Message): number {
+  return view(m.body).getUint32(8, true);
 }
 
 // iproute2's ifa_flag_names order; IFA_F_PERMANENT is printed inverted, as "dynamic".
@@ -213,7 +235,20 @@ export function parseAddress(m: Message, nameOf: NameOf = () => undefined): NlAd
   };
 }
 
-const ROUTE_TYPES = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'xresolve'];
+const ROUTE_TYPES = [
+  'unspec',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+];
 
 const PROTOCOLS: Record<number, string> = {
   0: 'unspec',
@@ -274,12 +309,10 @@ export function parseRoute(m: Message, nameOf: NameOf = () => undefined): NlRout
   const mx = a.get(C.RTA_METRICS);
   if (mx) {
     const mm = attrMap(mx);
-    const metrics: NonNullable<NlRoute['metrics']> = {};
     const mtu = getU32(mm.get(C.RTAX_MTU));
-    if (mtu !== undefined) metrics.mtu = mtu;
+    if (mtu !== undefined) route.mtu = mtu;
     const advmss = getU32(mm.get(C.RTAX_ADVMSS));
-    if (advmss !== undefined) metrics.advmss = advmss;
-    if (mtu !== undefined || advmss !== undefined) route.metrics = metrics;
+    if (advmss !== undefined) route.advmss = advmss;
   }
   const mp = a.get(C.RTA_MULTIPATH);
   if (mp) route.nexthops = parseNexthops(mp, nameOf);
@@ -325,7 +358,11 @@ export function parseBridgeVlans(msgs: readonly Message[]): Map<number, { name: 
       const ev = view(e.value);
       const flags = ev.getUint16(0, true);
       const vid = ev.getUint16(2, true);
-      const entry = (id: number): BridgeVlan => ({ vid: id, pvid: (flags & C.BRIDGE_VLAN_INFO_PVID) !== 0, untagged: (flags & C.BRIDGE_VLAN_INFO_UNTAGGED) !== 0 });
+      const entry = (id: number): BridgeVlan => ({
+        vid: id,
+        pvid: (flags & C.BRIDGE_VLAN_INFO_PVID) !== 0,
+        untagged: (flags & C.BRIDGE_VLAN_INFO_UNTAGGED) !== 0,
+      });
       if (flags & C.BRIDGE_VLAN_INFO_RANGE_BEGIN) {
         rangeStart = vid;
       } else if (flags & C.BRIDGE_VLAN_INFO_RANGE_END && rangeStart !== undefined) {

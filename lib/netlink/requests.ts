@@ -342,7 +342,15 @@ const ROUTE_FLAGS: Record<RouteAddMode, number> = {
   replace: C.NLM_F_CREATE | C.NLM_F_REPLACE,
 };
 
-function rtmsg(w: MessageWriter, family: number, dstLen: number, table: number, protocol: number, scope: number, type: number): MessageWriter {
+function rtmsg(
+  w: MessageWriter,
+  family: number,
+  dstLen: number,
+  table: number,
+  protocol: number,
+  scope: number,
+  type: number,
+): MessageWriter {
   return w.struct(C.RTMSG_LEN, (v, at) => {
     v.setUint8(at, family);
     v.setUint8(at + 1, dstLen);
@@ -359,7 +367,15 @@ function sameFamily(text: string, family: Family, what: string): Uint8Array {
   return ip.bytes;
 }
 
-function routeBody(w: MessageWriter, r: RouteRequest, family: Family, dst: Uint8Array, prefix: number, table: number, forAdd: boolean): void {
+function routeBody(
+  w: MessageWriter,
+  r: RouteRequest,
+  family: Family,
+  dst: Uint8Array,
+  prefix: number,
+  table: number,
+  forAdd: boolean,
+): void {
   if (prefix > 0) w.attr(C.RTA_DST, dst);
   if (r.gw !== undefined) w.attr(C.RTA_GATEWAY, sameFamily(r.gw, family, 'gateway'));
   if (r.priority !== undefined) w.u32(C.RTA_PRIORITY, checkU32(r.priority, 'metric'));

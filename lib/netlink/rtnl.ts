@@ -3,7 +3,18 @@ import type { NetlinkConn } from './conn';
 import { ENODEV, NetlinkError } from './errors';
 import { parseCidr, parseIp, type Family } from './inet';
 import type { Message } from './message';
-import { linkIndexOf, linkNameOf, parseAddress, parseBridgeVlans, parseLink, parseLinks, parseRoute, type NameOf } from './parse';
+import {
+  linkFlagsOf,
+  linkIndexOf,
+  linkNameOf,
+  parseAddress,
+  parseBridgeVlans,
+  parseLink,
+  parseLinks,
+  parseRoute,
+  type FlagsOf,
+  type NameOf,
+} from './parse';
 import * as R from './requests';
 import type { BridgeVlan, NlAddress, NlLink, NlRoute } from './types';
 
@@ -59,7 +70,10 @@ export interface RouteSpec {
   table?: number;
   scope?: RouteScope;
   src?: string;
-  metrics?: { mtu?: number; advmss?: number };
+  /** Path MTU (RTAX_MTU); absent or 0: the device's. */
+  mtu?: number;
+  /** Advertised TCP MSS (RTAX_ADVMSS); absent or 0: derived from the MTU. */
+  advmss?: number;
   nexthops?: Array<{ gw?: string; dev?: string; weight?: number }>;
 }
 
@@ -104,19 +118,30 @@ export class Rtnl {
     return linkIndexOf(m);
   }
 
-  private nameResolver(): NameOf {
-    const cache = new Map<number, string | undefined>();
-    return (index) => {
+  /** Lookups by index for one decode, each link asked for at most once. */
+  private resolver(): { nameOf: NameOf; flagsOf: FlagsOf } {
+    const cache = new Map<number, Message | undefined>();
+    const get = (index: number): Message | undefined => {
       if (!cache.has(index)) {
-        let name: string | undefined;
+        let m: Message | undefined;
         try {
-          name = linkNameOf(this.conn.get(R.getLinkByIndex(index), `read link ${index}`));
+          m = this.conn.get(R.getLinkByIndex(index), `read link ${index}`);
         } catch (e) {
           if (!(e instanceof NetlinkError && e.kind === 'notfound')) throw e;
         }
-        cache.set(index, name);
+        cache.set(index, m);
       }
       return cache.get(index);
+    };
+    return {
+      nameOf: (i) => {
+        const m = get(i);
+        return m ? linkNameOf(m) : undefined;
+      },
+      flagsOf: (i) => {
+        const m = get(i);
+        return m ? linkFlagsOf(m) : undefined;
+      },
     };
   }
 
@@ -134,12 +159,15 @@ export class Rtnl {
   /** The link called exactly `name`, undefined if there is none. */
   link(name: string): NlLink | undefined {
     const m = this.getByName(R.checkLinkName(name), `read link ${name}`);
-    return m ? parseLink(m, this.nameResolver()) : undefined;
+    if (!m) return undefined;
+    const r = this.resolver();
+    return parseLink(m, r.nameOf, r.flagsOf);
   }
 
   linkByIndex(index: number): NlLink | undefined {
     try {
-      return parseLink(this.conn.get(R.getLinkByIndex(index), `read link ${index}`), this.nameResolver());
+      const r = this.resolver();
+      return parseLink(this.conn.get(R.getLinkByIndex(index), `read link ${index}`), r.nameOf, r.flagsOf);
     } catch (e) {
       if (e instanceof NetlinkError && e.kind === 'notfound') return undefined;
       throw e;
@@ -331,7 +359,11 @@ export class Rtnl {
     if (r.table !== undefined) req.table = r.table;
     if (r.scope !== undefined) req.scope = scopeNumber(r.scope);
     if (r.src !== undefined) req.prefsrc = r.src;
-    if (r.metrics) req.metrics = r.metrics;
+    if (r.mtu || r.advmss) {
+      req.metrics = {};
+      if (r.mtu) req.metrics.mtu = r.mtu;
+      if (r.advmss) req.metrics.advmss = r.advmss;
+    }
     if (r.nexthops) {
       req.nexthops = r.nexthops.map((h) => {
         const hop: R.NexthopSpec = {};

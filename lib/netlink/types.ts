@@ -27,8 +27,6 @@ export type NlAddress = Address;
 export interface NlRoute extends Route {
   /** RTA_OIF (`dev` is its name when it could be resolved). */
   oif?: number;
-  /** RTA_METRICS: path MTU and advertised MSS. */
-  metrics?: { mtu?: number; advmss?: number };
   nexthops?: Array<{ gateway?: string; dev?: string; oif?: number; weight?: number }>;
 }
 

@@ -242,7 +242,13 @@ describe('request arguments', () => {
   });
 
   test('IPv6 multipath nexthops carry 16-byte gateways', () => {
-    const m = R.newRoute({ dst: '2001:db8:7::/64', nexthops: [{ gw: 'fe80::1', oif: 2 }, { gw: 'fe80::2', oif: 3, weight: 2 }] }).finish(0);
+    const m = R.newRoute({
+      dst: '2001:db8:7::/64',
+      nexthops: [
+        { gw: 'fe80::1', oif: 2 },
+        { gw: 'fe80::2', oif: 3, weight: 2 },
+      ],
+    }).finish(0);
     // rtnexthop {len 28, flags 0, hops, ifindex} + RTA_GATEWAY (20 bytes) per hop.
     expect(hex(m.slice(-56))).toBe(
       '1c0000000200000014000500fe800000000000000000000000000001' + '1c0000010300000014000500fe800000000000000000000000000002',

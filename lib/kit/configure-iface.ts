@@ -6,7 +6,8 @@ import { planIface } from './plan';
  * Adds the reference's ConfigureIface to a batch for the container namespace: IPv6 enabled on
  * lo and the interface (and keep_addr_on_down) when a v6 address comes, every address, link up,
  * a wait for DAD when a route may go through a v6 gateway, then every route (added beside any
- * existing route to the same destination, so ECMP routes from IPAM work). Throws before
+ * existing route to the same destination, so ECMP routes from IPAM work) with its table, scope,
+ * priority, MTU and advmss (the last two never programmed by the reference). Throws before
  * anything runs when the result does not describe `ifName` consistently.
  */
 export function configureIface(batch: Batch, ifName: string, result: Result): Batch {
@@ -27,6 +28,8 @@ export function configureIface(batch: Batch, ifName: string, result: Result): Ba
       ...(r.priority !== undefined ? { metric: r.priority } : {}),
       ...(r.table !== undefined ? { table: r.table } : {}),
       ...(r.scope !== undefined ? { scope: r.scope } : {}),
+      ...(r.mtu !== undefined ? { mtu: r.mtu } : {}),
+      ...(r.advmss !== undefined ? { advmss: r.advmss } : {}),
     });
   }
   return batch;

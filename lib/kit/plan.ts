@@ -9,6 +9,8 @@ export interface PlannedRoute {
   priority?: number;
   table?: number;
   scope?: number;
+  mtu?: number;
+  advmss?: number;
 }
 
 /** What ConfigureIface does to one container interface, decided from a result before touching the kernel. */
@@ -58,6 +60,9 @@ export function planIface(ifName: string, result: Result): IfacePlan {
     // Table 0 is unspecified: the main table, as in the reference.
     if (r.table) out.table = r.table;
     if (r.scope !== undefined) out.scope = r.scope;
+    // 0 is "not set" for both (Go's omitempty ints): the device's MTU, an MSS derived from it.
+    if (r.mtu) out.mtu = r.mtu;
+    if (r.advmss) out.advmss = r.advmss;
     return out;
   });
   return {

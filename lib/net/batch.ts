@@ -67,6 +67,10 @@ export interface RouteSpec {
   /** Numeric rtnetlink scope (0 universe, 253 link, 254 host) or its name. */
   scope?: number | 'global' | 'universe' | 'site' | 'link' | 'host';
   src?: string;
+  /** Path MTU for this route (RTAX_MTU); absent or 0: the device's. */
+  mtu?: number;
+  /** TCP MSS advertised on connections over this route (RTAX_ADVMSS); absent or 0: derived from the MTU. */
+  advmss?: number;
 }
 
 /**
@@ -323,6 +327,8 @@ export class Batch {
       if (src.family !== sel.family) throw new NetValidationError(`route to ${route.dst}: source ${src.text} is of another address family`);
       text += ` src ${src.text}`;
     }
+    if (route.mtu) text += ` mtu ${checkUint(route.mtu, 'route MTU', 68, 65535)}`;
+    if (route.advmss) text += ` advmss ${checkUint(route.advmss, 'route advmss', 1, 65535)}`;
     return this.ip(`add route ${sel.desc}`, `route ${ROUTE_VERB[mode]} ${text}`);
   }
 

@@ -164,6 +164,12 @@ export function parseRoutes(text: string, family: IpFamily): Route[] {
     copy('prefsrc');
     const metric = num(r.metric);
     if (metric !== undefined) route.metric = metric;
+    // `metrics` is a list of one object: {"mtu": 1400, "advmss": 1360, …}.
+    const metrics = Array.isArray(r.metrics) ? obj(r.metrics[0]) : undefined;
+    for (const k of ['mtu', 'advmss'] as const) {
+      const v = metrics ? num(metrics[k]) : undefined;
+      if (v !== undefined) route[k] = v;
+    }
     if (Array.isArray(r.nexthops)) {
       route.nexthops = r.nexthops.map((raw): Nexthop => {
         const n = obj(raw) ?? {};

@@ -75,4 +75,7 @@ export interface Route {
   metric?: number;
   prefsrc?: string;
   nexthops?: Nexthop[];
+  /** Route metrics (RTAX_MTU, RTAX_ADVMSS), when set on the route. */
+  mtu?: number;
+  advmss?: number;
 }

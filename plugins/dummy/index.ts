@@ -4,9 +4,10 @@ import type { Plugin, Request } from '../../lib/cni/plugin';
 import type { Result } from '../../lib/cni/result';
 import { Rollback } from '../../lib/cni/rollback';
 import { ALL_VERSIONS } from '../../lib/cni/version';
-import { deleteContainerLink, readMac } from '../../lib/kit/container-link';
+import { deleteContainerLink } from '../../lib/kit/container-link';
 import { configureIface } from '../../lib/kit/configure-iface';
 import { withKernelErrors } from '../../lib/kit/errors';
+import { resultHasInterfaceMtu } from '../../lib/kit/interface-mtu';
 import { nsAt, type Netns } from '../../lib/net';
 import { validateDummyAttachment } from './check';
 import { parseDummyConf } from './config';
@@ -28,8 +29,9 @@ async function cmdAdd(req: Request): Promise<Result> {
     result.ips = result.ips.map((ip) => ({ ...ip, interface: 0 }));
     await configureIface(container.batch(), req.ifName, result).run();
 
-    const mac = await readMac(container, req.ifName);
-    if (mac) result.interfaces[0].mac = mac;
+    const link = await container.link(req.ifName);
+    if (link?.mac) result.interfaces[0].mac = link.mac;
+    if (link && resultHasInterfaceMtu(conf.net.cniVersion)) result.interfaces[0].mtu = link.mtu;
     return result;
   });
 }

@@ -65,9 +65,9 @@ describe('planIface (the reference ConfigureIface, decided before touching the k
     expect(p.waitForDad).toBe(false);
   });
 
-  it('keeps priority, table and scope, and masks the destination', () => {
+  it('keeps priority, table, scope and mtu, and masks the destination', () => {
     const p = plan({ interfaces: [iface], ips: [], routes: [{ dst: '10.5.1.7/16', priority: 100, table: 7, scope: 253, mtu: 1400 }] });
-    expect(p.routes).toEqual([{ dst: '10.5.0.0/16', gw: undefined, priority: 100, table: 7, scope: 253 }]);
+    expect(p.routes).toEqual([{ dst: '10.5.0.0/16', gw: undefined, priority: 100, table: 7, scope: 253, mtu: 1400 }]);
   });
 });
 

@@ -71,7 +71,7 @@ describe('seenState', () => {
     };
   };
 
-  it('keeps main-table routes only, default routes without dst, multipath hops as routes', () => {
+  it('keeps routes of every table (main without a table), default routes without dst, multipath hops as routes', () => {
     const s = seenState({
       addresses: [addr('10.0.0.2/24'), addr('fd00::2/64')],
       routes: [
@@ -88,11 +88,12 @@ describe('seenState', () => {
       ],
     });
     expect(s.onLink.map((c) => c.toAddressString())).toEqual(['10.0.0.2/24', 'fd00::2/64']);
-    expect(s.routes.map((r) => [r.family, r.dst?.toString(), r.gw?.toString()])).toEqual([
-      [4, undefined, '10.0.0.1'],
-      [6, 'fd01::/64', undefined],
-      [6, 'fd01::/64', 'fd00::a'],
-      [6, 'fd01::/64', 'fd00::b'],
+    expect(s.routes.map((r) => [r.family, r.dst?.toString(), r.gw?.toString(), r.table])).toEqual([
+      [4, undefined, '10.0.0.1', undefined],
+      [4, '10.9.0.0/16', '10.0.0.9', 100],
+      [6, 'fd01::/64', undefined, undefined],
+      [6, 'fd01::/64', 'fd00::a', undefined],
+      [6, 'fd01::/64', 'fd00::b', undefined],
     ]);
   });
 });

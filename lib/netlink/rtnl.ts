@@ -324,17 +324,25 @@ export class Rtnl {
   addresses(ifname?: string, family?: Family): NlAddress[] {
     let index: number | undefined;
     let names: NameOf;
+    let order: Map<number, number> | undefined;
     if (ifname !== undefined) {
       index = this.indexOf(ifname, `list addresses of ${ifname}`);
       names = (i) => (i === index ? ifname : undefined);
     } else {
       const all = this.allNames();
       names = (i) => all.get(i);
+      order = new Map([...all.keys()].map((i, pos) => [i, pos]));
     }
     const out: NlAddress[] = [];
     for (const m of this.conn.dump(R.dumpAddresses(family), ifname ? `list addresses of ${ifname}` : 'list addresses')) {
       const a = parseAddress(m, names);
       if (a && (index === undefined || a.ifindex === index)) out.push(a);
+    }
+    if (order) {
+      // The kernel dumps all IPv4 addresses, then all IPv6 ones; iproute2 (and so the driver)
+      // lists them link by link in link order.
+      const rank = (i: number) => order.get(i) ?? Number.MAX_SAFE_INTEGER;
+      out.sort((a, b) => rank(a.ifindex) - rank(b.ifindex));
     }
     return out;
   }

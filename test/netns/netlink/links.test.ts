@@ -186,3 +186,60 @@ test('a dump of many links spans several datagrams and matches ip -json', () => 
     expect(t.ipJson('link', 'show').map((l: any) => l.ifname)).toEqual(['lo', 'up1', 'up0']);
   });
 });
+
+(fullKernel ? describe : describe.skip)('bridge VLAN filtering (full kernel)', () => {
+  test('vlan_filtering bridge, per-port VLANs with pvid/untagged, default PVID, delete', () => {
+    const t = makeNamespace('host');
+    okOps(t, [
+      { op: 'createBridge', args: ['brv', { vlanFiltering: true, vlanDefaultPvid: 0 }] },
+      { op: 'createVeth', args: ['pv0', {}, { name: 'pv1' }] },
+      { op: 'setMaster', args: ['pv0', 'brv'] },
+      { op: 'bridgeVlanAdd', args: ['pv0', 10, { pvid: true, untagged: true }] },
+      { op: 'bridgeVlanAdd', args: ['pv0', 20] },
+      { op: 'bridgeVlanAdd', args: ['pv0', 30] },
+      { op: 'bridgeVlanDel', args: ['pv0', 30] },
+    ]);
+    expect(details(t, 'brv').linkinfo.info_data).toMatchObject({ vlan_filtering: 1, vlan_default_pvid: 0 });
+    const shown = t.ipJson('link', 'show', 'dev', 'brv');
+    expect(shown).toHaveLength(1);
+    const vlans = JSON.parse(t.execOk('bridge', ['-json', 'vlan', 'show', 'dev', 'pv0']));
+    expect(vlans[0].vlans).toEqual([{ vlan: 10, flags: ['PVID', 'Egress Untagged'] }, { vlan: 20 }]);
+    const [port, all, bridge] = okOps(t, [{ op: 'portVlans', args: ['pv0'] }, { op: 'bridgeVlans' }, { op: 'link', args: ['brv'] }]);
+    expect(port).toEqual([
+      { vid: 10, pvid: true, untagged: true },
+      { vid: 20, pvid: false, untagged: false },
+    ]);
+    expect(Object.values(all).map((e: any) => e.name)).toContain('pv0');
+    expect(bridge.vlanFiltering).toBe(true);
+    expect(failOp(t, { op: 'bridgeVlanDel', args: ['pv0', 30] })).toMatchObject({ kind: 'notfound' });
+  });
+});
+
+(fullKernel ? describe.skip : describe)('bridge VLAN filtering this kernel lacks', () => {
+  test('a vlan_filtering bridge and port VLANs fail cleanly with EOPNOTSUPP', () => {
+    const t = makeNamespace('host');
+    t.ip('link', 'add', 'br0', 'type', 'bridge');
+    t.ip('link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1');
+    t.ip('link', 'set', 'p0', 'master', 'br0');
+    const { results } = runOps(t, [
+      { op: 'createBridge', args: ['brv', { vlanFiltering: true }] },
+      { op: 'bridgeVlanAdd', args: ['p0', 10, { pvid: true, untagged: true }] },
+      { op: 'portVlans', args: ['p0'] },
+      { op: 'link', args: ['br0'] },
+    ]);
+    expect(results[0]).toMatchObject({
+      ok: false,
+      kind: 'other',
+      code: 'EOPNOTSUPP',
+      message: 'create bridge brv: Operation not supported',
+    });
+    expect(results[1]).toMatchObject({
+      ok: false,
+      code: 'EOPNOTSUPP',
+      message: 'add VLAN 10 pvid untagged to p0: Operation not supported',
+    });
+    expect(results[2]).toEqual({ ok: true, value: [] });
+    expect(results[3]).toMatchObject({ ok: true, value: { vlanFiltering: false } });
+    expect(t.ipJson('link', 'show').map((l: any) => l.ifname)).not.toContain('brv');
+  });
+});

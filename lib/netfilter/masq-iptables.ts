@@ -89,7 +89,7 @@ function unquoteGo(s: string): string {
 }
 
 /** The (network, container id) a rule's Go-style comment names, if any. */
-function commentOwner(r: SavedRule): { network: string; containerId: string } | undefined {
+export function commentOwner(r: SavedRule): { network: string; containerId: string } | undefined {
   const m = COMMENT_RE.exec(ruleOption(r, '--comment') ?? '');
   return m ? { network: unquoteGo(m[1]), containerId: unquoteGo(m[2]) } : undefined;
 }

@@ -17,6 +17,12 @@ export interface MasqOwner {
   ifName: string;
 }
 
+/** An attachment's masquerading: whose it is, and the opt-in extras. */
+export interface MasqAttachment extends MasqOwner {
+  /** Also drop the attachment's packets that conntrack marks INVALID (bridge `ipMasqDropInvalid`). */
+  dropInvalid?: boolean;
+}
+
 /** An attachment the runtime still uses (GC keeps its rules). */
 export interface LiveAttachment {
   containerId: string;

@@ -21,6 +21,8 @@ export interface BridgeConf {
   ipMasq: boolean;
   /** undefined: chosen at ADD time as the reference does (iptables unless only nftables works). */
   ipMasqBackend?: MasqBackend;
+  /** With ipMasq: also drop the container's packets conntrack marks INVALID (they would leave un-NATed). */
+  ipMasqDropInvalid: boolean;
   /** 0 = kernel default. */
   mtu: number;
   hairpinMode: boolean;
@@ -110,6 +112,7 @@ export function parseBridgeConf(req: Request): BridgeConf {
     forceAddress: top.bool('forceAddress', false),
     ipMasq: top.bool('ipMasq', false),
     ipMasqBackend: undefined,
+    ipMasqDropInvalid: top.bool('ipMasqDropInvalid', false),
     mtu: top.int('mtu', 0, { min: 0 }),
     hairpinMode: top.bool('hairpinMode', false),
     promiscMode: top.bool('promiscMode', false),

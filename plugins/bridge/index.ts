@@ -9,7 +9,7 @@ import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { deleteContainerLink } from '../../lib/kit/container-link';
 import { fillInterfaceMtu } from '../../lib/kit/interface-mtu';
 import { Netns } from '../../lib/net';
-import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqOwner } from '../../lib/netfilter/masquerade';
+import { gcMasquerade, missingMasquerade, setupMasquerade, teardownMasquerade, type MasqAttachment } from '../../lib/netfilter/masquerade';
 import { setupSpoofCheck, spoofCheckId, teardownSpoofCheck } from '../../lib/netfilter/spoofcheck';
 import { checkAddressesAndRoutes, checkBridge, checkContainerLink, checkHostVeth } from './check';
 import { parseBridgeConf, type BridgeConf } from './config';
@@ -19,8 +19,8 @@ import { ensureVlanGateways, planGatewaySteps, type GatewaySteps } from './gatew
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type BridgeState, type HostSide } from './host-side';
 
-function masqOwner(req: Request, conf: BridgeConf): MasqOwner {
-  return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName };
+function masqOwner(req: Request, conf: BridgeConf): MasqAttachment {
+  return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName, dropInvalid: conf.ipMasqDropInvalid };
 }
 
 /** IPAM ADD into the result being built; its reservation is released on rollback. */

@@ -6,6 +6,8 @@ import { failOp, okOps, runOps } from './bun';
 // kernel state is read back with `ip -d -json` as the independent oracle.
 
 beforeAll(requireRoot);
+// Each op list is a Bun process: seconds apiece inside user-mode-linux.
+jest.setTimeout(60_000);
 
 const fullKernel = process.env.CNI_TS_FULL_KERNEL === '1';
 const ns = (t: TestNs) => ({ $ns: t.path });
@@ -211,7 +213,6 @@ test('a dump of many links spans several datagrams and matches ip -json', () => 
     ]);
     expect(Object.values(all).map((e: any) => e.name)).toContain('pv0');
     expect(bridge.vlanFiltering).toBe(true);
-    expect(failOp(t, { op: 'bridgeVlanDel', args: ['pv0', 30] })).toMatchObject({ kind: 'notfound' });
   });
 });
 

@@ -10,6 +10,8 @@ import { firstLine, lockProcess, okOps, runOps } from './bun';
 // through lib/netlink under Bun.
 
 beforeAll(requireRoot);
+// Each op list is a Bun process: seconds apiece inside user-mode-linux.
+jest.setTimeout(60_000);
 
 test('namespaces: opened and checked once, the thread always back where it started', () => {
   const t = makeTopology();

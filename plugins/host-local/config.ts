@@ -7,6 +7,7 @@ import { versionAtLeast } from '../../lib/cni/version';
 import { Cidr, Ip } from '../../lib/ip';
 import { canonicalRange, type Range } from './allocator/range';
 import { makeRangeSet, setsOverlap, type RangeSet } from './allocator/range-set';
+import type { ReleaseOnReboot } from './store/reboot-release';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 
@@ -20,6 +21,8 @@ export interface HostLocalConfig {
   rangeSets: RangeSet[];
   /** CNI_ARGS IP, then args.cni.ips, then runtimeConfig.ips; duplicates removed. */
   requestedIps: Ip[];
+  /** Release reservations of earlier boots on the first ADD after a reboot (see reboot-release.ts). */
+  releaseOnReboot: ReleaseOnReboot;
 }
 
 const PLUGIN = 'host-local';
@@ -109,6 +112,13 @@ function parseRoutes(ipam: ConfigReader): Route[] {
   });
 }
 
+function parseReleaseOnReboot(ipam: ConfigReader): ReleaseOnReboot {
+  const v = ipam.raw('releaseOnReboot');
+  if (v === undefined || v === null || v === false) return false;
+  if (v === true || v === 'all') return v;
+  throw ipam.fail('releaseOnReboot', 'must be true, false or "all"', v);
+}
+
 function checkFamilyCount(sets: RangeSet[], cniVersion: string): void {
   if (versionAtLeast(cniVersion, '0.3.0')) return;
   for (const family of [4, 6] as const) {
@@ -179,5 +189,6 @@ export function parseConfig(req: Request): HostLocalConfig {
     routes: parseRoutes(ipam),
     rangeSets,
     requestedIps,
+    releaseOnReboot: parseReleaseOnReboot(ipam),
   };
 }

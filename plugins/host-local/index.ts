@@ -6,6 +6,7 @@ import { formatIpPrefix } from '../../lib/ip';
 import { allocate } from './allocator/allocator';
 import { parseConfig, type HostLocalConfig } from './config';
 import { DiskStore } from './store/disk-store';
+import { releaseEarlierBoots } from './store/reboot-release';
 import { parseValidAttachments, isValid } from './gc';
 import { readResolvConf } from './resolv-conf';
 import { checkReady } from './status';
@@ -29,7 +30,11 @@ async function withStore<T>(conf: HostLocalConfig, create: boolean, fn: (store: 
 async function cmdAdd(req: Request): Promise<Result> {
   const conf = parseConfig(req);
   const dns = conf.resolvConf ? readResolvConf(conf.resolvConf) : undefined;
-  const allocations = (await withStore(conf, true, (store) => allocate(store, conf.rangeSets, attachment(req), conf.requestedIps))) ?? [];
+  const allocations =
+    (await withStore(conf, true, (store) => {
+      releaseEarlierBoots(store, conf.releaseOnReboot);
+      return allocate(store, conf.rangeSets, attachment(req), conf.requestedIps);
+    })) ?? [];
   const result: Result = {
     cniVersion: CURRENT_VERSION,
     ips: allocations.map((a) => ({ address: formatIpPrefix(a.ip, a.range.subnet.prefix), gateway: a.range.gateway.toString() })),

@@ -8,8 +8,13 @@ const HEADER = 'cni-ts host-local index';
 const VERSION = 1;
 const { O_WRONLY, O_APPEND, O_NOFOLLOW } = fs.constants;
 
-type Holder = { containerId: string; ifName?: string };
-type Entry = ['+', string, string, string | null] | ['-', string] | ['~'] | ['S', string];
+/** `boot`: the boot id the reservation was made in, when cni-ts made it (see boot-id.ts). */
+type Holder = { containerId: string; ifName?: string; boot?: string };
+type Entry = ['+', string, string, string | null, string?] | ['-', string] | ['~'] | ['S', string] | ['B', string];
+
+function addEntry(ip: string, h: Holder): Entry {
+  return h.boot ? ['+', ip, h.containerId, h.ifName ?? null, h.boot] : ['+', ip, h.containerId, h.ifName ?? null];
+}
 
 /**
  * `<dataDir>/.cni-ts-index/<network>`: no network can be called ".cni-ts-index" (names start
@@ -65,14 +70,18 @@ function matches(holder: Holder, key: AttachmentKey): boolean {
  * - an operation marks the index dirty before it creates a reservation and stamps it when
  *   done, so a crash in between forces a rebuild too.
  *
- * The file is a journal of JSON lines: a header, `["+", ip, id, ifName|null]`, `["-", ip]`,
- * `["~"]` (dirty) and `["S", stamp]`, appended once per operation. A lookup searches the text
+ * The file is a journal of JSON lines: a header, `["+", ip, id, ifName|null, bootId?]`, `["-", ip]`,
+ * `["~"]` (dirty), `["S", stamp]` and `["B", bootId]` (the boot whose earlier reservations were
+ * last released, releaseOnReboot), appended once per operation. Boot ids are the one thing the
+ * files cannot tell, so a rebuild carries them over from the old journal for every reservation
+ * whose file still names the same holder. A lookup searches the text
  * for the container id instead of parsing every line; once the journal is twice its compacted
  * size it is rewritten. It lives outside the network directory, all of which the Go plugin reads.
  */
 export class AttachmentIndex {
   private pending: Entry[] = [];
   private dirtyMarked = false;
+  private lastBootSeen: string | undefined;
 
   private constructor(
     private readonly file: string,
@@ -106,19 +115,79 @@ export class AttachmentIndex {
     const compactedSize = typeof head[2] === 'number' ? head[2] : 0;
     if (text.length <= 2 * compactedSize + 65536) return new AttachmentIndex(file, text, undefined);
     try {
-      return new AttachmentIndex(file, undefined, replay(text));
+      const journal = replayJournal(text, true);
+      const index = new AttachmentIndex(file, undefined, journal.entries);
+      index.lastBootSeen = journal.lastBoot;
+      return index;
     } catch {
       return undefined;
     }
   }
 
-  /** An index rebuilt from a full scan of the reservation files. */
-  static fromScan(file: string, reservations: Reservation[]): AttachmentIndex {
-    return new AttachmentIndex(
+  /**
+   * An index rebuilt from a full scan of the reservation files, keeping the boot ids `previous`
+   * recorded for the same holders, and its last release boot.
+   */
+  static fromScan(file: string, reservations: Reservation[], previous: Journal = { entries: new Map() }): AttachmentIndex {
+    const index = new AttachmentIndex(
       file,
       undefined,
-      new Map(reservations.map((r) => [r.ip.toString(), { containerId: r.containerId, ifName: r.ifName }])),
+      new Map(
+        reservations.map((r) => {
+          const before = previous.entries.get(r.ip.toString());
+          const boot = before?.boot && before.containerId === r.containerId && before.ifName === r.ifName ? before.boot : undefined;
+          return [r.ip.toString(), { containerId: r.containerId, ifName: r.ifName, ...(boot ? { boot } : {}) }];
+        }),
+      ),
     );
+    index.lastBootSeen = previous.lastBoot;
+    return index;
+  }
+
+  /** Whatever journal is there, valid or not (for what only it knows: boot ids); empty if unreadable. */
+  static readJournal(file: string): Journal {
+    if (!isRealDir(path.dirname(file))) return { entries: new Map() };
+    try {
+      const fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+      try {
+        return replayJournal(fs.readFileSync(fd, 'utf8'));
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return { entries: new Map() };
+    }
+  }
+
+  /** Everything this index knows, pending changes included. */
+  journal(): Journal {
+    const base: Journal = this.all ? { entries: new Map(this.all), lastBoot: this.lastBootSeen } : replayJournal(this.text ?? '');
+    for (const e of this.pending) applyEntry(base, e);
+    return base;
+  }
+
+  /** The boot id recorded for the reservation of `ip` (index rebuilt by fromScan). */
+  bootOf(ip: Ip): string | undefined {
+    return this.all?.get(ip.toString())?.boot;
+  }
+
+  /** The boot of the last release of earlier boots' reservations, if any: found without replaying the journal. */
+  lastBoot(): string | undefined {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const e = this.pending[i];
+      if (e[0] === 'B') return e[1];
+    }
+    if (this.all || this.text === undefined) return this.lastBootSeen;
+    const at = this.text.lastIndexOf('\n["B",');
+    if (at < 0) return undefined;
+    const e = JSON.parse(lineAt(this.text, at + 1)) as Entry;
+    return e[0] === 'B' ? e[1] : undefined;
+  }
+
+  /** Records that the reservations of boots before `boot` were released. */
+  bootReleased(boot: string): void {
+    this.lastBootSeen = boot;
+    this.pending.push(['B', boot]);
   }
 
   /**
@@ -161,7 +230,7 @@ export class AttachmentIndex {
 
   added(ip: Ip, holder: Holder): void {
     this.all?.set(ip.toString(), holder);
-    this.pending.push(['+', ip.toString(), holder.containerId, holder.ifName ?? null]);
+    this.pending.push(addEntry(ip.toString(), holder));
   }
 
   removed(ip: Ip): void {
@@ -172,7 +241,9 @@ export class AttachmentIndex {
   /** Records the operation's changes and the directory's stamp after them. */
   commit(stamp: string, tmp: string): void {
     if (this.all) {
-      const body = [...this.all].map(([ip, h]) => JSON.stringify(['+', ip, h.containerId, h.ifName ?? null])).join('\n');
+      const lines = [...this.all].map(([ip, h]) => JSON.stringify(addEntry(ip, h)));
+      if (this.lastBootSeen) lines.push(JSON.stringify(['B', this.lastBootSeen]));
+      const body = lines.join('\n');
       const text = `${JSON.stringify([HEADER, VERSION, body.length])}\n${body}${body ? '\n' : ''}${JSON.stringify(['S', stamp])}\n`;
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       if (!isRealDir(path.dirname(this.file))) throw new Error(`${path.dirname(this.file)} is not a directory`);
@@ -186,14 +257,34 @@ export class AttachmentIndex {
   }
 }
 
-/** Every entry of a journal, later lines winning. */
-function replay(text: string): Map<string, Holder> {
-  const all = new Map<string, Holder>();
+/** What a journal says: every reservation by address and the last release boot. */
+export interface Journal {
+  entries: Map<string, Holder>;
+  lastBoot?: string;
+}
+
+function applyEntry(j: Journal, e: Entry): void {
+  if (e[0] === '+') j.entries.set(e[1], { containerId: e[2], ifName: e[3] ?? undefined, ...(e[4] ? { boot: e[4] } : {}) });
+  else if (e[0] === '-') j.entries.delete(e[1]);
+  else if (e[0] === 'B') j.lastBoot = e[1];
+}
+
+/**
+ * Every entry of a journal, later lines winning. A line that does not parse (a torn append)
+ * throws when `strict`, else is skipped.
+ */
+function replayJournal(text: string, strict = false): Journal {
+  const j: Journal = { entries: new Map() };
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const e = JSON.parse(line) as Entry;
-    if (e[0] === '+') all.set(e[1], { containerId: e[2], ifName: e[3] ?? undefined });
-    else if (e[0] === '-') all.delete(e[1]);
+    let e: unknown;
+    try {
+      e = JSON.parse(line);
+    } catch (err) {
+      if (strict) throw err;
+      continue;
+    }
+    if (Array.isArray(e)) applyEntry(j, e as Entry);
   }
-  return all;
+  return j;
 }

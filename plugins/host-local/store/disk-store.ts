@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CniError, ErrCode } from '../../../lib/cni/errors';
 import { Ip } from '../../../lib/ip';
 import { AttachmentIndex, indexFiles } from './attachment-index';
+import { currentBootId } from './boot-id';
 import { FileLockError, lockFile, type HeldLock } from '../../../lib/net/file-lock';
 import { createExclusive, createTemp, ensureStateDir, ioError, networkDir, readStateFile, removeName, replaceFile } from './state-dir';
 import { holds, holdsLegacy, parseReservationContent, reservationContent, type AttachmentKey, type Reservation, type Store } from './store';
@@ -127,8 +128,10 @@ export class DiskStore implements Store {
 
   /** The index, rebuilt from a full scan when the stored one was missing or stale. */
   private liveIndex(): AttachmentIndex {
-    this.index ??= AttachmentIndex.fromScan(this.indexFile.file, this.reservations());
-    return this.index;
+    if (this.index) return this.index;
+    // The scan rebuilds the index (keeping the boot ids of the old journal).
+    const scanned = this.reservations();
+    return (this.index ??= AttachmentIndex.fromScan(this.indexFile.file, scanned));
   }
 
   /** The attachment's reservations by the index, each confirmed by its file; the index is corrected on the way. */
@@ -151,9 +154,12 @@ export class DiskStore implements Store {
    * plugin creates the name first and writes after, plugins#498).
    */
   reserve(key: AttachmentKey, ip: Ip, setIndex: number): boolean {
+    // The index must be there to take the reservation's boot id, which no file records.
+    this.liveIndex();
     this.markIndexDirty();
     if (!this.create(ip, reservationContent(key))) return false;
-    this.index?.added(ip, { containerId: key.containerId.trim(), ifName: key.ifName });
+    const boot = currentBootId();
+    this.index?.added(ip, { containerId: key.containerId.trim(), ifName: key.ifName, ...(boot ? { boot } : {}) });
     try {
       replaceFile(this.file(`${LAST_RESERVED_PREFIX}${setIndex}`), this.file(TMP_LAST), ip.toString());
     } catch (e) {
@@ -201,8 +207,35 @@ export class DiskStore implements Store {
       const holder = this.holderOf(ip);
       if (holder) out.push({ ip, ...holder });
     }
-    this.index = AttachmentIndex.fromScan(this.indexFile.file, out);
+    this.index = AttachmentIndex.fromScan(
+      this.indexFile.file,
+      out,
+      this.index?.journal() ?? AttachmentIndex.readJournal(this.indexFile.file),
+    );
     return out;
+  }
+
+  /** The boot id recorded with a reservation (after `reservations()`); undefined for the Go plugin's. */
+  bootOf(ip: Ip): string | undefined {
+    return this.index?.bootOf(ip);
+  }
+
+  /** The boot whose earlier reservations were last released (releaseOnReboot). */
+  lastReleaseBoot(): string | undefined {
+    return this.liveIndex().lastBoot();
+  }
+
+  recordReleaseBoot(boot: string): void {
+    this.liveIndex().bootReleased(boot);
+  }
+
+  /** When the reservation file of `ip` was last written, in ms since the epoch (undefined if gone). */
+  writtenAt(ip: Ip): number | undefined {
+    try {
+      return fs.lstatSync(this.file(ip.toString())).mtimeMs;
+    } catch {
+      return undefined;
+    }
   }
 
   findByAttachment(key: AttachmentKey): Ip[] {

@@ -188,8 +188,15 @@ export function attrList(data: Uint8Array, offset = 0): Attr[] {
 
 /** The attributes by type (the last one wins for a repeated type). */
 export function attrMap(data: Uint8Array, offset = 0): Map<number, Uint8Array> {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const m = new Map<number, Uint8Array>();
-  for (const a of attrList(data, offset)) m.set(a.type, a.value);
+  let at = offset;
+  while (at + NLA_HDRLEN <= data.length) {
+    const len = view.getUint16(at, true);
+    if (len < NLA_HDRLEN || at + len > data.length) break;
+    m.set(view.getUint16(at + 2, true) & NLA_TYPE_MASK, data.subarray(at + NLA_HDRLEN, at + len));
+    at += align4(len);
+  }
   return m;
 }
 

@@ -90,11 +90,14 @@ export function linkNameOf(m: Message): string | undefined {
 }
 
 export function parseLink(m: Message, nameOf: NameOf = () => undefined, flagsOf: FlagsOf = () => undefined): NlLink {
+  return decodeLink(m, attrMap(m.body, C.IFINFOMSG_LEN), nameOf, flagsOf);
+}
+
+function decodeLink(m: Message, a: Map<number, Uint8Array>, nameOf: NameOf, flagsOf: FlagsOf): NlLink {
   const v = view(m.body);
   const type = v.getUint16(2, true);
   const ifindex = v.getInt32(4, true);
   const flagWord = v.getUint32(8, true);
-  const a = attrMap(m.body, C.IFINFOMSG_LEN);
   const parent = getU32(a.get(C.IFLA_LINK));
   const parentNetnsId = getS32(a.get(C.IFLA_LINK_NETNSID));
   const sameNsParent = parent !== undefined && parent !== 0 && parentNetnsId === undefined;
@@ -154,16 +157,19 @@ export function parseLink(m: Message, nameOf: NameOf = () => undefined, flagsOf:
 export function parseLinks(msgs: readonly Message[]): NlLink[] {
   const names = new Map<number, string>();
   const flags = new Map<number, number>();
-  for (const m of msgs) {
-    const name = linkNameOf(m);
+  const attrs = msgs.map((m) => {
+    const a = attrMap(m.body, C.IFINFOMSG_LEN);
+    const name = getStr(a.get(C.IFLA_IFNAME));
     if (name !== undefined) names.set(linkIndexOf(m), name);
     flags.set(linkIndexOf(m), linkFlagsOf(m));
-  }
-  return msgs.map((m) =>
-    parseLink(
+    return a;
+  });
+  return msgs.map((m, i) =>
+    decodeLink(
       m,
-      (i) => names.get(i),
-      (i) => flags.get(i),
+      attrs[i],
+      (x) => names.get(x),
+      (x) => flags.get(x),
     ),
   );
 }

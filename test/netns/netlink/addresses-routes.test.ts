@@ -58,7 +58,7 @@ test('addresses: IPv4 with broadcast, /31 without, IPv6 with and without DAD; li
   expect(results[0]).toMatchObject({
     ok: false,
     kind: 'exists',
-    // Kernels since 6.3 say why in an extended ACK; 6.1 (user-mode-linux) only has the errno.
+    // Newer kernels say why in an extended ACK; 6.1 (user-mode-linux) gives only the errno.
     message: expect.stringMatching(/^add address 10\.1\.0\.5\/24 to v0: (ipv4: Address already assigned|File exists)$/),
     code: 'EEXIST',
   });

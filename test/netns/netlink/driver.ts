@@ -5,7 +5,8 @@
 //                                stdin closes
 //   bun run driver.ts try FILE   prints "locked" or "busy" (LOCK_NB)
 //   bun run driver.ts wait FILE  blocks in flock(LOCK_EX), then prints "locked"
-//   bun run driver.ts bench N    N x (open netns by path, setns in, socket, link dump), for timings
+//   bun run driver.ts bench N NS N x (open NS by path, setns in, socket, link dump), for timings
+//   bun run driver.ts noop       start-up only
 //
 // An op is {"op": "<Rtnl method>", "args": [...], "ns": "/run/netns/x"} (ns absent: the namespace
 // the driver runs in), or one of the special ops below. An argument {"$ns": PATH} stands for that
@@ -104,6 +105,8 @@ function ops(): void {
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
   if (mode === 'ops') return ops();
+  // Start-up alone (modules loaded, nothing done), the floor of `bench` in measure.sh.
+  if (mode === 'noop') return;
   if (mode === 'hold') {
     const lock = lockFileSync(arg);
     process.stdout.write('locked\n');

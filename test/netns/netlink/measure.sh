@@ -48,11 +48,14 @@ measure "bun run driver.ts bench 1 (transpiles .ts)" "$bun" run test/netns/netli
 read -r run_w run_r <"$tmp/last"
 measure "compiled driver bench 1" "$tmp/driver" bench 1 "/run/netns/$C"
 read -r bin_w bin_r <"$tmp/last"
+measure "compiled driver noop (Bun start-up)" "$tmp/driver" noop
+read -r noop_w noop_r <"$tmp/last"
 measure "ip netns exec true (floor)" /bin/true
 read -r floor_w _ <"$tmp/last"
 awk -v a="$bin_w" -v b="$ip_w" -v c="$run_w" -v ra="$bin_r" -v rb="$ip_r" -v rc="$run_r" -v f="$floor_w" 'BEGIN {
   printf "ratios vs ip: compiled wall %.2f (%.2f above the floor), bun run wall %.2f; peak RSS compiled %.2f, bun run %.2f\n",
     a / b, (a - f) / (b - f), c / b, ra / rb, rc / rb }'
+awk -v a="$bin_w" -v n="$noop_w" -v ra="$bin_r" -v rn="$noop_r" 'BEGIN { printf "compiled driver minus its own start-up: %.2f ms, %d KiB\n", (a - n) / 1000, ra - rn }'
 
 n=2000
 t0=$(date +%s%N)
@@ -61,4 +64,4 @@ t1=$(date +%s%N)
 t2=$(date +%s%N)
 ip netns exec "$H" "$tmp/driver" bench 1 "/run/netns/$C" >/dev/null
 t3=$(date +%s%N)
-awk -v loop=$(((t1 - t0) - (t3 - t2))) -v n=$((n - 1)) 'BEGIN { printf "in-process: open netns + setns + socket + link dump (11 links) + close: %.1f us each\n", loop / n / 1000 }'
+awk -v loop=$(((t1 - t0) - (t3 - t2))) -v n=$((n - 1)) 'BEGIN { printf "in-process: open netns + setns + socket + link dump (21 links) + close: %.1f us each\n", loop / n / 1000 }'

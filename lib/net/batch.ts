@@ -241,6 +241,13 @@ export class Batch {
     return this.ip(`set MAC of ${name} to ${m}`, `link set dev ${name} address ${m}`);
   }
 
+  /** Sets the link's alias (IFLA_IFALIAS), e.g. to mark who created it. */
+  setAlias(name: string, alias: string): this {
+    checkIfName(name);
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(alias)) throw new NetValidationError(`invalid link alias ${JSON.stringify(alias)}`);
+    return this.ip(`set alias of ${name} to ${alias}`, `link set dev ${name} alias ${alias}`);
+  }
+
   setPromisc(name: string, on: boolean): this {
     checkIfName(name);
     return this.ip(`set promisc ${onOff(on)} on ${name}`, `link set dev ${name} promisc ${onOff(on)}`);

@@ -72,6 +72,8 @@ export function parseLink(j: Json): Link {
   if (mac !== undefined && j.link_type === 'ether') link.mac = mac;
   const master = str(j.master);
   if (master !== undefined) link.master = master;
+  const alias = str(j.ifalias);
+  if (alias !== undefined) link.alias = alias;
   const parentIndex = num(j.link_index);
   if (parentIndex !== undefined) link.parentIndex = parentIndex;
   const parentName = str(j.link);

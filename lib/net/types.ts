@@ -17,6 +17,8 @@ export interface Link {
   /** IFF_PROMISC, the flag `ip link set promisc on` sets (a bridge port's promiscuity count does not count). */
   promisc: boolean;
   master?: string;
+  /** IFLA_IFALIAS, when set. */
+  alias?: string;
   /** IFLA_LINK: a veth's peer, a macvlan's or vlan's parent. */
   parentIndex?: number;
   /** The same, by name, when iproute2 could resolve it in this namespace. */

@@ -42,6 +42,8 @@ export interface BridgeConf {
   mac?: string;
   /** An IPAM plugin assigns addresses; otherwise the bridge works at layer 2 only. */
   isLayer3: boolean;
+  /** Delete the bridge (if cni-ts created it with this option) when its last port goes. */
+  removeBridgeWhenUnused: boolean;
 }
 
 // Interface names end up in iproute2 batch lines: the kernel layer's name check decides.
@@ -126,6 +128,7 @@ export function parseBridgeConf(req: Request): BridgeConf {
     portIsolation: top.bool('portIsolation', false),
     mac: isAdd ? containerMac(req, net) : undefined,
     isLayer3: net.ipamType !== '',
+    removeBridgeWhenUnused: top.bool('removeBridgeWhenUnused', false),
   };
   // As in the reference, the backend matters (and is checked) only when masquerading is on.
   if (conf.ipMasq && req.command !== 'DEL') conf.ipMasqBackend = parseBackend(top);

@@ -4,6 +4,7 @@ import { isNetError, type Address, type Batch, type Link, type Netns } from '../
 import { readPortVlans } from '../../lib/net/bridge-vlans';
 import { randomMac } from '../../lib/net/mac-address';
 import type { BridgeConf } from './config';
+import { BRIDGE_ALIAS } from './remove-unused';
 import { stepFailed } from '../../lib/kit/errors';
 
 /** The bridge as found before ADD changes anything (undefined: it does not exist yet). */
@@ -44,8 +45,11 @@ export function randomVethName(): string {
 function addBridgeSteps(batch: Batch, conf: BridgeConf, state: BridgeState): string {
   const current = state.link?.mac;
   const mac = current && current !== ZERO_MAC ? current : randomMac();
-  if (!state.link) batch.createBridge(conf.bridge, { mtu: conf.mtu, vlanFiltering: conf.vlanFiltering, mac }).tolerating('exists');
-  else batch.setMac(conf.bridge, mac);
+  if (!state.link) {
+    batch.createBridge(conf.bridge, { mtu: conf.mtu, vlanFiltering: conf.vlanFiltering, mac }).tolerating('exists');
+    // Under the bridge lock (remove-unused.ts), so the bridge just found missing is ours.
+    if (conf.removeBridgeWhenUnused) batch.setAlias(conf.bridge, BRIDGE_ALIAS);
+  } else batch.setMac(conf.bridge, mac);
   if (conf.promiscMode) batch.setPromisc(conf.bridge, true);
   batch.setUp(conf.bridge);
   return mac;

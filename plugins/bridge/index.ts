@@ -18,6 +18,8 @@ import { stepFailed } from '../../lib/kit/errors';
 import { ensureVlanGateways, planGatewaySteps, type GatewaySteps } from './gateway-device';
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type BridgeState, type HostSide } from './host-side';
+import { lockBridge, removeBridgeIfUnused } from './remove-unused';
+import type { HeldLock } from '../../lib/net/file-lock';
 
 function masqOwner(req: Request, conf: BridgeConf): MasqAttachment {
   return { network: conf.net.name, containerId: req.containerId, ifName: req.ifName, dropInvalid: conf.ipMasqDropInvalid };
@@ -44,6 +46,8 @@ interface Attachment {
   ctr: Netns;
   result: Result;
   rollback: Rollback;
+  /** removeBridgeWhenUnused: held from the look at the bridge until the veth is enslaved. */
+  bridgeLock?: HeldLock;
 }
 
 /** Masquerading for the result's addresses, removed again on rollback. */
@@ -70,6 +74,7 @@ async function createLinks(a: Attachment, bridge: BridgeState, onBridge?: Gatewa
     (hostVeth) => rollback.push(`delete veth ${hostVeth}`, () => host.batch().deleteLink(hostVeth).run()),
     onBridge,
   );
+  a.bridgeLock?.release();
   a.result.interfaces = [side.bridge, side.hostVeth, side.container];
   if (conf.macSpoofCheck) {
     const id = spoofCheckId(req.containerId, req.ifName);
@@ -146,7 +151,16 @@ async function cmdAdd(req: Request): Promise<Result> {
   return Rollback.guard(async (rollback) => {
     const result: Result = { cniVersion: CURRENT_VERSION, interfaces: [] };
     const attachment: Attachment = { req, conf, host: Netns.current(), ctr: Netns.at(req.netns), result, rollback };
-    await (ipamFirst ? addIpamFirst(attachment) : addIpamAfterLink(attachment));
+    if (conf.removeBridgeWhenUnused) {
+      // Last on undo: a bridge this failed ADD created goes again once its veth is gone.
+      rollback.push(`remove bridge ${conf.bridge} if unused`, () => removeBridgeIfUnused(attachment.host, conf));
+      attachment.bridgeLock = await lockBridge(conf.bridge);
+    }
+    try {
+      await (ipamFirst ? addIpamFirst(attachment) : addIpamAfterLink(attachment));
+    } finally {
+      attachment.bridgeLock?.release();
+    }
     await fillInterfaceMtu(result, conf.net.cniVersion, attachment.host);
 
     if (conf.net.dns) result.dns = conf.net.dns;
@@ -175,6 +189,7 @@ async function cmdDel(req: Request): Promise<void> {
           Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e)),
         );
   const parts: Array<Promise<unknown>> = [conf.isLayer3 ? linkGone.then(() => delegate('DEL', conf.net.ipamType, req)) : linkGone];
+  if (conf.removeBridgeWhenUnused) parts.push(linkGone.then(() => removeBridgeIfUnused(Netns.current(), conf)));
   if (conf.isLayer3 && conf.ipMasq) {
     parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
   }

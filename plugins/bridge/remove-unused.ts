@@ -28,8 +28,8 @@ export async function removeBridgeIfUnused(host: Netns, conf: Pick<BridgeConf, '
     const links = await host.links();
     const bridge = links.find((l) => l.name === conf.bridge);
     if (!bridge || bridge.kind !== 'bridge' || bridge.alias !== BRIDGE_ALIAS) return false;
+    // Any port counts, the VLAN gateway's veth peer too: such a bridge stays.
     if (links.some((l) => l.master === conf.bridge)) return false;
-    // Its VLAN gateway devices (`<bridge>.<vlan>`) go with it.
     return (await host.deleteLink(conf.bridge)).deleted;
   } finally {
     lock.release();

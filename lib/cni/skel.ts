@@ -99,7 +99,7 @@ async function run(plugin: Plugin, io: PluginIo, cmd: Command): Promise<void> {
   const needsIds = cmd === 'ADD' || cmd === 'DEL' || cmd === 'CHECK';
   if (needsIds) {
     validateContainerId(env.CNI_CONTAINERID ?? '');
-    validateIfName(env.CNI_IFNAME ?? '');
+    validateIfName(env.CNI_IFNAME ?? '', { forDel: cmd === 'DEL' });
   }
   let stdin: Buffer;
   try {

@@ -15,7 +15,13 @@ export function validateNetworkName(name: string): void {
   if (!NAME_RE.test(name)) throw new CniError(ErrCode.InvalidNetworkConfig, 'invalid characters found in network name', name);
 }
 
-export function validateIfName(name: string): void {
+/**
+ * CNI_IFNAME as the Go library checks it: not empty, at most 15 bytes, not "." or "..", no "/",
+ * ":" or whitespace. ADD, CHECK (and the CLI) also refuse control characters, because the name
+ * is written into iproute2 batch lines; DEL takes whatever else the kernel could have accepted,
+ * so an attachment made by another implementation can always be torn down.
+ */
+export function validateIfName(name: string, opts: { forDel?: boolean } = {}): void {
   if (name === '') throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is empty');
   if (Buffer.byteLength(name) > IFNAME_MAX) {
     throw new CniError(
@@ -25,11 +31,10 @@ export function validateIfName(name: string): void {
     );
   }
   if (name === '.' || name === '..') throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is . or ..');
-  // \s covers the whitespace Go's unicode.IsSpace rejects except U+0085 (NEL), which the C1
-  // range adds; control characters are refused too because the name is later written into
-  // iproute2 batch lines.
+  // \s covers the whitespace Go's unicode.IsSpace rejects except U+0085 (NEL), added here.
   // eslint-disable-next-line no-control-regex
-  if (/[/:\s\x00-\x1f\x7f-\x9f]/.test(name)) {
+  const refused = opts.forDel ? /[/:\s\x00\x85]/ : /[/:\s\x00-\x1f\x7f-\x9f]/;
+  if (refused.test(name)) {
     throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name contains / or : or whitespace characters', name);
   }
 }

@@ -7,7 +7,7 @@ import { locateBatchFailure, runSteps } from './run-steps';
 import { readSysctl, sysctlPath } from './sysctl';
 import { toolPath } from './tools';
 import type { Address, Link, Route } from './types';
-import { checkIfName, checkNetnsPath, type IpFamily } from './validate';
+import { checkAnyNetnsPath, checkIfName, checkKernelIfName, checkNetnsPath, isIfindexShorthand, isIfName, type IpFamily } from './validate';
 import { OPERSTATE_DELAYS_MS, pollOperstate, readOperstateFromSysfs, sysfsShowsCurrentNs } from './wait';
 
 export type NetnsStatus = 'netns' | 'missing' | 'not-netns';
@@ -101,6 +101,15 @@ export class Netns {
   /** The namespace bound at `path` (/run/netns/x, /var/run/netns/x, /proc/<pid>/ns/net, …). */
   static at(path: string): Netns {
     return new Netns(checkNetnsPath(path));
+  }
+
+  /**
+   * For DEL, which must clean up whatever a namespace path a runtime (or another implementation)
+   * used: any absolute path. It is only ever passed as a whole argument (nsenter --net=PATH);
+   * a batch line that names it checks it as Netns.at does, so such a handle cannot set up links.
+   */
+  static atAnyPath(path: string): Netns {
+    return new Netns(checkAnyNetnsPath(path));
   }
 
   get isCurrent(): boolean {
@@ -215,7 +224,9 @@ export class Netns {
       if (kindOf(reason) === 'notfound') return undefined;
       throw new NetError(`read link ${name}`, reason, kindOf(reason), { stderr: r.stderr });
     }
-    return parseLinks(r.stdout)[0];
+    // An iproute2 that read `name` as an ifindex shorthand answers with another link.
+    const link = parseLinks(r.stdout)[0];
+    return link?.name === name ? link : undefined;
   }
 
   async links(): Promise<Link[]> {
@@ -270,28 +281,60 @@ export class Netns {
       routes: [...parseRoutes(v4 ?? '[]', 4), ...parseRoutes(v6 ?? '[]', 6)],
     };
     const link = addrs ? parseLinks(addrs)[0] : undefined;
-    if (link) snap.link = link;
+    if (link && link.name !== ifname) snap.addresses = [];
+    else if (link) snap.link = link;
     return snap;
   }
 
   /**
    * Deletes a link, tolerant as CNI DEL must be: a link or a namespace that is already gone is
    * `deleted: false`, not an error. The link's addresses are read in the same process just
-   * before (DEL needs them to tear down masquerading).
+   * before (DEL needs them to tear down masquerading). Takes any name the kernel accepts and acts
+   * only on the link with exactly that name.
    */
   async deleteLink(name: string): Promise<{ deleted: boolean; addresses: Address[]; netnsGone: boolean }> {
-    checkIfName(name);
-    let r: ExecResult;
+    checkKernelIfName(name);
     try {
-      r = await this.exec('ip', ['-json', '-batch', '-'], `address show dev ${name}\nlink delete dev ${name}\n`);
+      return isIfName(name) && !isIfindexShorthand(name) ? await this.deleteInBatch(name) : await this.deleteByExactName(name);
     } catch (e) {
       if (e instanceof NetError && e.netnsGone) return { deleted: false, addresses: [], netnsGone: true };
       throw e;
     }
+  }
+
+  private async deleteInBatch(name: string): Promise<{ deleted: boolean; addresses: Address[]; netnsGone: boolean }> {
+    const r = await this.exec('ip', ['-json', '-batch', '-'], `address show dev ${name}\nlink delete dev ${name}\n`);
     if (r.status === 0) return { deleted: true, addresses: parseAddresses(splitJsonDocuments(r.stdout)[0] ?? '[]'), netnsGone: false };
     const { line, reason } = locateBatchFailure(r.stderr);
     if (kindOf(reason) === 'notfound') return { deleted: false, addresses: [], netnsGone: false };
     throw new NetError(line === 1 ? `read addresses of ${name}` : `delete link ${name}`, reason, kindOf(reason), { stderr: r.stderr });
+  }
+
+  /**
+   * A name outside the batch alphabet travels as one argv entry; an `ifN` name is confirmed to
+   * belong to a link before the delete, which then finds that link by name first.
+   */
+  private async deleteByExactName(name: string): Promise<{ deleted: boolean; addresses: Address[]; netnsGone: boolean }> {
+    const absent = { deleted: false, addresses: [], netnsGone: false };
+    const shown = await this.exec('ip', ['-json', 'address', 'show', 'dev', name]);
+    if (shown.status !== 0) {
+      const reason = reasonOf(shown.stderr.split('\n'), `exit status ${shown.status}`);
+      if (kindOf(reason) === 'notfound') return absent;
+      throw new NetError(`read addresses of ${name}`, reason, kindOf(reason), { stderr: shown.stderr });
+    }
+    // iproute2 writes a name's control characters into its JSON unescaped (compact output has
+    // none of its own but the final newline).
+    // eslint-disable-next-line no-control-regex
+    const json = shown.stdout.trimEnd().replace(/[\x00-\x1f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const link = parseLinks(json)[0];
+    if (link?.name !== name) return absent;
+    const r = await this.exec('ip', ['link', 'delete', 'dev', name]);
+    if (r.status !== 0) {
+      const reason = reasonOf(r.stderr.split('\n'), `exit status ${r.status}`);
+      if (kindOf(reason) === 'notfound') return absent;
+      throw new NetError(`delete link ${name}`, reason, kindOf(reason), { stderr: r.stderr });
+    }
+    return { deleted: true, addresses: parseAddresses(json), netnsGone: false };
   }
 
   /** Reads a sysctl of this namespace. */

@@ -29,6 +29,31 @@ export function isIfName(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 15 && IFNAME.test(name);
 }
 
+/**
+ * What the kernel itself accepts as a link name (dev_valid_name): 1–15 bytes, not "." or "..",
+ * no '/', ':' or byte its isspace() matches (which, on bytes, includes 0xa0). For DEL, which must
+ * clean up a link whatever made it; such a name travels only as a whole argv entry, never in a
+ * batch line.
+ */
+export function checkKernelIfName(name: string, what = 'interface name'): string {
+  if (typeof name !== 'string' || name.length === 0) fail(what, name, 'must not be empty');
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length > 15) fail(what, name, 'longer than 15 bytes');
+  if (name === '.' || name === '..') fail(what, name, 'must not be "." or ".."');
+  if (bytes.some((b) => b === 0 || b === 0x2f || b === 0x3a || b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0)) {
+    fail(what, name, 'contains "/", ":", NUL or whitespace');
+  }
+  return name;
+}
+
+/**
+ * Names iproute2 reads as an ifindex when no link has them (`if3` is ifindex 3): a link with
+ * such a name is looked up and compared by name before anything acts on it.
+ */
+export function isIfindexShorthand(name: string): boolean {
+  return /^if[0-9]+$/.test(name);
+}
+
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 /** A 48-bit MAC as xx:xx:xx:xx:xx:xx, returned lower-case. */
@@ -94,5 +119,12 @@ export function checkNetnsPath(path: string): string {
   }
   if (path.split('/').some((seg) => seg === '..')) fail('namespace path', path, 'must not contain ".."');
   if (path.length > 4096) fail('namespace path', path, 'too long');
+  return path;
+}
+
+/** Any absolute path without NUL (DEL's CNI_NETNS): used only as a whole argv entry (nsenter --net=). */
+export function checkAnyNetnsPath(path: string): string {
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0')) fail('namespace path', path, 'must be absolute');
+  if (Buffer.byteLength(path) > 4095) fail('namespace path', path, 'too long');
   return path;
 }

@@ -2,6 +2,7 @@ import { Ip, type IpFamily } from '../ip';
 import { isJsonObject } from './config';
 import { CniError, ErrCode } from './errors';
 import { ALL_VERSIONS, familyOf, IMPLICIT_VERSION } from './version';
+import { outputJson } from './output-json';
 
 // One in-memory shape (the 1.1 one, a superset of every older family); conversion happens
 // only when a result is read (parseResult) or printed (formatResult).
@@ -280,7 +281,7 @@ export function formatResult(r: Result, version: string): Json {
 
 /** Same text the Go plugins print: 4-space indented JSON. */
 export function resultText(r: Result, version: string): string {
-  return JSON.stringify(formatResult(r, version), null, 4);
+  return outputJson(formatResult(r, version), 4);
 }
 
 /** The gateway of the first address of `family` in the result, used to fill routes without a gw. */

@@ -1,6 +1,7 @@
 import { CniError, ErrCode, toCniError } from './errors';
 import type { Command, Env, Plugin, PluginIo, Request } from './plugin';
 import { netnsState } from './netns-path';
+import { outputJson } from './output-json';
 import { resultText } from './result';
 import { validateContainerId, validateIfName, validateNetworkName } from './validate';
 import { configVersion, CURRENT_VERSION, isSupported, versionAtLeast, versionInfoJson } from './version';
@@ -176,7 +177,7 @@ export async function dispatch(plugin: Plugin, io: PluginIo): Promise<number> {
     return 0;
   } catch (err) {
     const e = toCniError(err);
-    io.stdout(JSON.stringify(e.toJSON(errorVersion(stdinSeen)), null, 4));
+    io.stdout(outputJson(e.toJSON(errorVersion(stdinSeen)), 4));
     if (!(err instanceof CniError) && err instanceof Error && err.stack && io.env.CNI_TS_DEBUG) io.stderr(`${err.stack}\n`);
     return 1;
   }

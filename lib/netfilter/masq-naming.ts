@@ -64,6 +64,22 @@ export const NFT_COMMENT_MAX = 128;
 export function nftMasqComment(network: string, ifName: string, containerId: string): string {
   const strip = (s: string) => s.replaceAll('"', '');
   const comment = `${nftInstanceHash(network, ifName, containerId)}, net: ${strip(network)}, if: ${strip(ifName)}, id: ${strip(containerId)}`;
-  const bytes = Buffer.from(comment, 'utf8');
-  return bytes.length > NFT_COMMENT_MAX ? bytes.subarray(0, NFT_COMMENT_MAX).toString('utf8') : comment;
+  return cutToBytes(comment, NFT_COMMENT_MAX);
+}
+
+/**
+ * The longest prefix of `text` that is at most `max` bytes of UTF-8 and ends on a character
+ * boundary: a cut inside a character would decode to U+FFFD (3 bytes) and overrun the limit.
+ */
+export function cutToBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (used + size > max) break;
+    out += ch;
+    used += size;
+  }
+  return out;
 }

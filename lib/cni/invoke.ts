@@ -23,13 +23,9 @@ export function findInPath(type: string, dirs: readonly string[]): string {
   throw new CniError(ErrCode.InvalidNetworkConfig, `failed to find plugin "${type}" in path [${dirs.join(' ')}]`);
 }
 
+/** Running as the built binary (a Bun single-file executable), not from sources under jest or bun. */
 function isSingleExecutable(): boolean {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('node:sea') as { isSea(): boolean }).isSea();
-  } catch {
-    return false;
-  }
+  return (globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable === true;
 }
 
 /** The file the delegate resolved to is this very executable (under another name or link). */

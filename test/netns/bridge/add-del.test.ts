@@ -17,12 +17,14 @@ describe('bridge ADD: result in every version family', () => {
   test.each(['1.0.0', '1.1.0'])('%s: bridge, host veth, container interface; ips point at the container', (v) => {
     const r = s.ok({ command: 'ADD', conf: s.conf({ ...gateway, cniVersion: v }) }).json;
     const [br, veth, ctr] = r.interfaces;
+    // 1.1 results carry each interface's MTU (issue 16; the reference leaves it out).
+    const mtu = v === '1.1.0' ? { mtu: 1500 } : {};
     expect(r).toEqual({
       cniVersion: v,
       interfaces: [
-        { name: 'cnitest0', mac: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/) },
-        { name: expect.stringMatching(/^veth[0-9a-f]{8}$/), mac: expect.any(String) },
-        { name: 'eth0', mac: expect.any(String), sandbox: s.ctr.path },
+        { name: 'cnitest0', mac: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/), ...mtu },
+        { name: expect.stringMatching(/^veth[0-9a-f]{8}$/), mac: expect.any(String), ...mtu },
+        { name: 'eth0', mac: expect.any(String), sandbox: s.ctr.path, ...mtu },
       ],
       ips: [{ interface: 2, address: '10.99.0.2/24', gateway: '10.99.0.1' }],
     });

@@ -3,7 +3,7 @@
 // raw spawns under them cost (ip, ip -n, nsenter, the namespace shell). Everything runs inside a
 // throwaway "host" namespace with one "container" namespace beside it (cnits- prefix, deleted
 // at the end); nothing touches the machine's own namespace. Prints min/median per operation.
-import { buildSync } from 'esbuild';
+// Runs under Bun (the dev dependency), the runtime the product ships with.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(process.argv[2] ?? 30);
+const bun = path.join(root, 'node_modules/@oven/bun-linux-x64/bin/bun');
 
 // Runs inside the host namespace: lib/net's current namespace is that one.
 const ENTRY = `
@@ -111,11 +112,18 @@ const hostNs = `${tag}-host`;
 const ctrNs = `${tag}-ctr0`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-bench-net-'));
 try {
+  // The entry lives beside lib/ so that its relative import resolves; bundled, then removed.
+  const entry = path.join(root, `.bench-net-${process.pid}.ts`);
   const outfile = path.join(work, 'bench.js');
-  buildSync({ stdin: { contents: ENTRY, loader: 'ts', resolveDir: root }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error' });
+  try {
+    fs.writeFileSync(entry, ENTRY);
+    sh(bun, ['build', entry, '--target=bun', '--format=cjs', `--outfile=${outfile}`]);
+  } finally {
+    fs.rmSync(entry, { force: true });
+  }
   sh('ip', ['netns', 'add', hostNs]);
   sh('ip', ['netns', 'add', ctrNs]);
-  sh('ip', ['netns', 'exec', hostNs, process.execPath, outfile, ctrNs, String(rounds)]);
+  sh('ip', ['netns', 'exec', hostNs, bun, outfile, ctrNs, String(rounds)]);
 } finally {
   for (const ns of [hostNs, ctrNs]) spawnSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
   fs.rmSync(work, { recursive: true, force: true });

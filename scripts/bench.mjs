@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run bench: cni-ts against the Go reference plugins (Debian containernetworking-plugins in
 // /usr/lib/cni) on the same configs, interleaved, in throwaway network namespaces. Prints
-// min/median/max per operation, the cni-ts/Go ratio of medians, peak RSS per call, and writes the
-// same tables to bench/results.md. Options: --quick (fewer rounds), --skip-scale.
+// min/median/max per operation, the cni-ts/Go ratio of medians, peak RSS and helper processes per
+// call, and writes the same tables to bench/results.md. Options: --quick (fewer rounds),
+// --skip-scale, --ts-dir DIR (another build of cni-ts, e.g. an older one, instead of dist/bin).
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 import yargsParser from 'yargs-parser';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const argv = yargsParser(process.argv.slice(2), { boolean: ['quick', 'skip-scale'] });
+const argv = yargsParser(process.argv.slice(2), { boolean: ['quick', 'skip-scale'], string: ['ts-dir'] });
 const ROUNDS = argv.quick ? 10 : 30;
 const CONCURRENCY = 100;
 const SCALE_POINTS = argv.quick ? [100, 10000] : [100, 10000, 60000];
 const SCALE_ROUNDS = argv.quick ? 5 : 15;
 const GO = '/usr/lib/cni';
-const TS = path.join(root, 'dist', 'bin');
+const TS = path.resolve(argv['ts-dir'] ?? path.join(root, 'dist', 'bin'));
 const VERSION = '1.0.0'; // the newest version both implementations speak (Debian's Go plugins stop at 1.0.0)
 
 const suffix = crypto.randomBytes(3).toString('hex');
@@ -35,7 +36,8 @@ function sh(cmd, args, opts = {}) {
 
 function preflight() {
   if (process.getuid?.() !== 0) throw new Error('the benchmark creates network namespaces: run it as root');
-  if (!fs.existsSync(path.join(TS, 'cni-ts'))) sh('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (!argv['ts-dir'] && !fs.existsSync(path.join(TS, 'cni-ts'))) sh('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (!fs.existsSync(path.join(TS, 'cni-ts'))) throw new Error(`${TS}/cni-ts missing`);
   for (const p of ['host-local', 'bridge', 'macvlan']) {
     if (!fs.existsSync(path.join(GO, p))) throw new Error(`${GO}/${p} missing: apt-get install containernetworking-plugins`);
   }
@@ -109,7 +111,10 @@ function hostLocalConf(name, dataDir, subnet) {
 async function addDelPairs(label, confFor, type, rounds, netnsFor) {
   const res = { go: { add: [], del: [] }, ts: { add: [], del: [] } };
   for (let i = 0; i < rounds; i++) {
-    for (const [impl, dir] of [['go', GO], ['ts', TS]]) {
+    for (const [impl, dir] of [
+      ['go', GO],
+      ['ts', TS],
+    ]) {
       const id = `bench-${impl}-${i}`;
       const netns = netnsFor(impl, i);
       res[impl].add.push((await call(dir, type, 'ADD', confFor(impl), netns, id)).ms);
@@ -119,15 +124,64 @@ async function addDelPairs(label, confFor, type, rounds, netnsFor) {
   return [
     ratioRows(`${label} ADD`, res.go.add, res.ts.add),
     ratioRows(`${label} DEL`, res.go.del, res.ts.del),
-    ratioRows(`${label} ADD + DEL`, res.go.add.map((x, i) => x + res.go.del[i]), res.ts.add.map((x, i) => x + res.ts.del[i])),
+    ratioRows(
+      `${label} ADD + DEL`,
+      res.go.add.map((x, i) => x + res.go.del[i]),
+      res.ts.add.map((x, i) => x + res.ts.del[i]),
+    ),
   ];
 }
 
-function peakRssKb(dir, type, command, conf, netns, id) {
+function callEnv(dir, command, netns, id) {
+  return { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir };
+}
+
+/** Peak RSS (MiB) of one call, from the kernel's accounting (/usr/bin/time: getrusage ru_maxrss). */
+function peakRss(dir, type, command, conf, netns, id) {
   const out = path.join(work, 'rss');
-  const env = { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir };
-  sh('ip', ['netns', 'exec', hostNs, '/usr/bin/time', '-f', '%M', '-o', out, path.join(dir, type)], { env, input: JSON.stringify(conf) });
-  return Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
+  sh('ip', ['netns', 'exec', hostNs, '/usr/bin/time', '-f', '%M', '-o', out, path.join(dir, type)], {
+    env: callEnv(dir, command, netns, id),
+    input: JSON.stringify(conf),
+  });
+  return Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024;
+}
+
+/** Programs one call executes besides itself (strace -f: successful execve calls, minus its own). */
+function helperProcesses(dir, type, command, conf, netns, id) {
+  const log = path.join(work, 'execs');
+  sh(
+    'ip',
+    ['netns', 'exec', hostNs, 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'status=successful', '-o', log, path.join(dir, type)],
+    {
+      env: callEnv(dir, command, netns, id),
+      input: JSON.stringify(conf),
+    },
+  );
+  return (
+    fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('execve(')).length - 1
+  );
+}
+
+const footprint = [];
+
+/** Peak RSS and helper processes of one ADD and its DEL (after the timed rounds, same config). */
+function measureFootprint(label, type, confFor, netnsFor) {
+  for (const [impl, dir] of [
+    ['go', GO],
+    ['ts', TS],
+  ]) {
+    const conf = confFor(impl);
+    const netns = netnsFor(impl);
+    const id = `fp-${impl}`;
+    const rss = peakRss(dir, type, 'ADD', conf, netns, id);
+    peakRss(dir, type, 'DEL', conf, netns, id);
+    const addHelpers = helperProcesses(dir, type, 'ADD', conf, netns, id);
+    const delHelpers = helperProcesses(dir, type, 'DEL', conf, netns, id);
+    footprint.push({ label, impl, rss, addHelpers, delHelpers });
+  }
 }
 
 async function benchHostLocal() {
@@ -135,6 +189,7 @@ async function benchHostLocal() {
   const conf = (impl) => hostLocalConf(`bench-hl-${impl}`, path.join(work, 'hl'), impl === 'go' ? '10.250.0.0/16' : '10.251.0.0/16');
   const rows = await addDelPairs('host-local', conf, 'host-local', ROUNDS * 2, () => netns);
   table('host-local alone', HEADER, rows);
+  measureFootprint('host-local', 'host-local', conf, () => netns);
   return { netns, conf };
 }
 
@@ -159,6 +214,7 @@ async function benchBridge() {
   const ns = [];
   for (let i = 0; i < ROUNDS; i++) ns.push(newNs(`cnits-bench-b${i}-${suffix}`));
   table('bridge + host-local (isGateway, ipMasq)', HEADER, await addDelPairs('bridge', bridgeConf, 'bridge', ROUNDS, (_impl, i) => ns[i]));
+  measureFootprint('bridge', 'bridge', bridgeConf, () => ns[0]);
   return ns;
 }
 
@@ -175,6 +231,7 @@ async function benchMacvlan() {
   const ns = [];
   for (let i = 0; i < ROUNDS; i++) ns.push(newNs(`cnits-bench-m${i}-${suffix}`));
   table('macvlan + host-local', HEADER, await addDelPairs('macvlan', conf, 'macvlan', ROUNDS, (_impl, i) => ns[i]));
+  measureFootprint('macvlan', 'macvlan', conf, () => ns[0]);
 }
 
 async function benchConcurrency() {
@@ -182,7 +239,10 @@ async function benchConcurrency() {
   for (let i = 0; i < CONCURRENCY; i++) ns.push(newNs(`cnits-bench-p${i}-${suffix}`));
   const rows = [];
   const walls = {};
-  for (const [impl, dir] of [['go', GO], ['ts', TS]]) {
+  for (const [impl, dir] of [
+    ['go', GO],
+    ['ts', TS],
+  ]) {
     const conf = { ...bridgeConf(impl), name: `bench-par-${impl}`, bridge: `cnitsp-${impl}` };
     const t0 = Date.now();
     const adds = await Promise.all(ns.map((n, i) => call(dir, 'bridge', 'ADD', conf, n, `par-${impl}-${i}`)));
@@ -193,7 +253,9 @@ async function benchConcurrency() {
     await Promise.all(ns.map((n, i) => call(dir, 'bridge', 'DEL', conf, n, `par-${impl}-${i}`)));
     const delWall = Date.now() - t1;
     const left = fs.readdirSync(path.join(work, 'br', conf.name)).filter((f) => /^[0-9a-f.:]+$/.test(f)).length;
-    const veths = sh('ip', ['-n', hostNs, '-o', 'link', 'show', 'type', 'veth']).stdout.split('\n').filter((l) => l.includes(`master cnitsp-${impl}`)).length;
+    const veths = sh('ip', ['-n', hostNs, '-o', 'link', 'show', 'type', 'veth'])
+      .stdout.split('\n')
+      .filter((l) => l.includes(`master cnitsp-${impl}`)).length;
     walls[impl] = { addWall, delWall, dup, left, veths };
   }
   for (const op of ['addWall', 'delWall']) {
@@ -231,21 +293,53 @@ async function benchScale(netns) {
       confs[impl] = hostLocalConf(`bench-scale`, dataDir, '10.0.0.0/16');
       prefill(path.join(dataDir, 'bench-scale'), count);
     }
-    rows.push(...(await addDelPairs(`host-local, ${count} reservations:`, (impl) => confs[impl], 'host-local', SCALE_ROUNDS, () => netns)));
+    rows.push(
+      ...(await addDelPairs(
+        `host-local, ${count} reservations:`,
+        (impl) => confs[impl],
+        'host-local',
+        SCALE_ROUNDS,
+        () => netns,
+      )),
+    );
     for (const impl of ['go', 'ts']) fs.rmSync(path.dirname(confs[impl].ipam.dataDir + '/x'), { recursive: true, force: true });
   }
   table('host-local on a /16 with many reservations', HEADER, rows);
 }
 
-function benchRss(netns, conf) {
-  const rows = [];
-  for (const [impl, dir] of [['go', GO], ['ts', TS]]) {
-    const c = conf(impl);
-    const add = peakRssKb(dir, 'host-local', 'ADD', c, netns, `rss-${impl}`);
-    const del = peakRssKb(dir, 'host-local', 'DEL', c, netns, `rss-${impl}`);
-    rows.push([impl === 'go' ? 'Go' : 'cni-ts', `${(add / 1024).toFixed(1)}`, `${(del / 1024).toFixed(1)}`]);
+/** VERSION: what podman asks every plugin all the time, i.e. bare start-up. */
+function benchVersion(netns) {
+  const res = { go: [], ts: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [impl, dir] of [
+      ['go', GO],
+      ['ts', TS],
+    ]) {
+      const t0 = process.hrtime.bigint();
+      sh('ip', ['netns', 'exec', hostNs, path.join(dir, 'host-local')], { env: callEnv(dir, 'VERSION', netns, 'v'), input: '' });
+      res[impl].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  table('peak RSS per call (host-local)', ['implementation', 'ADD (MiB)', 'DEL (MiB)'], rows);
+  table('VERSION (start-up only)', HEADER, [ratioRows('host-local VERSION', res.go, res.ts)]);
+}
+
+function footprintTable(netns) {
+  const rows = [];
+  for (const [impl, dir] of [
+    ['go', GO],
+    ['ts', TS],
+  ]) {
+    const name = impl === 'go' ? 'Go' : 'cni-ts';
+    rows.push([`VERSION`, name, peakRss(dir, 'host-local', 'VERSION', {}, netns, 'v').toFixed(1), '–', '–']);
+  }
+  for (const f of footprint) {
+    rows.push([`${f.label} ADD / DEL`, f.impl === 'go' ? 'Go' : 'cni-ts', f.rss.toFixed(1), `${f.addHelpers}`, `${f.delHelpers}`]);
+  }
+  table(
+    'peak RSS and helper processes per call',
+    ['call', 'implementation', 'peak RSS (MiB)', 'helper processes, ADD', 'helper processes, DEL'],
+    rows,
+  );
 }
 
 function baseline() {
@@ -256,9 +350,11 @@ function baseline() {
     xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const s = stats(xs);
-  table('harness overhead (included in every figure above, for both)', ['what', 'min / median / max (ms)'], [
-    ['`ip netns exec <host> /bin/true`', `${f1(s.min)} / ${f1(s.med)} / ${f1(s.max)}`],
-  ]);
+  table(
+    'harness overhead (included in every figure above, for both)',
+    ['what', 'min / median / max (ms)'],
+    [['`ip netns exec <host> /bin/true`', `${f1(s.min)} / ${f1(s.med)} / ${f1(s.max)}`]],
+  );
 }
 
 function writeMarkdown() {
@@ -291,11 +387,12 @@ async function main() {
   try {
     sh('ip', ['-n', hostNs, 'link', 'set', 'lo', 'up']);
     const hl = await benchHostLocal();
+    benchVersion(hl.netns);
     await benchBridge();
     await benchMacvlan();
     await benchConcurrency();
     if (!argv['skip-scale']) await benchScale(hl.netns);
-    benchRss(hl.netns, hl.conf);
+    footprintTable(hl.netns);
     baseline();
     writeMarkdown();
   } finally {

@@ -93,7 +93,7 @@ describe('a failed ADD leaves nothing behind', () => {
   test('masquerade setup fails (iptables-restore refuses): rules, veth, reservation and spoof check undone', () => {
     fake('iptables-restore', 'echo "iptables-restore: line 2 failed" >&2\nexit 1');
     const conf = s.conf({ isGateway: true, ipMasq: true, ipMasqBackend: 'iptables', macspoofchk: true });
-    const e = s.fails({ command: 'ADD', conf, env: { PATH: `${fakes}:/usr/sbin:/usr/bin:/sbin:/bin` } });
+    const e = s.fails({ command: 'ADD', conf, toolOverlay: fakes });
     expect(e.msg).toBe('failed to set up masquerading: iptables-restore (nat) failed: iptables-restore: line 2 failed');
     expect(s.leftovers()).toEqual(NOTHING_LEFT);
     expectNextAddWorks();

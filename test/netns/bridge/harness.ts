@@ -43,6 +43,12 @@ export interface Call {
   bin?: string;
   cniPath?: string;
   env?: Record<string, string>;
+  /**
+   * Programs that stand in for system tools: the plugin runs in a private mount namespace where
+   * they are the contents of /usr/local/sbin, the first directory cni-ts takes tools from (a
+   * PATH entry cannot override a system tool, by design). The machine's own files are untouched.
+   */
+  toolOverlay?: string;
 }
 
 /** A host namespace, container namespaces and a temporary dataDir; deleted after each test. */
@@ -88,7 +94,15 @@ export class Sandbox {
       ...call.env,
     };
     const input = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf);
-    const r = spawnSync('ip', ['netns', 'exec', this.host.name, path.join(bin, 'bridge')], { env, input, encoding: 'utf8' });
+    const plugin = ['ip', 'netns', 'exec', this.host.name, path.join(bin, 'bridge')];
+    const overlay = 'mount -t tmpfs cnits-tools /usr/local/sbin && cp -p "$1"/* /usr/local/sbin/ && shift && exec "$@"';
+    const r = call.toolOverlay
+      ? spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', overlay, 'sh', call.toolOverlay, ...plugin], {
+          env,
+          input,
+          encoding: 'utf8',
+        })
+      : spawnSync(plugin[0], plugin.slice(1), { env, input, encoding: 'utf8' });
     if (r.error) throw r.error;
     return pluginRun(r.status ?? 1, r.stdout, r.stderr);
   }

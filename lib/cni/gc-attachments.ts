@@ -1,5 +1,4 @@
 import { ConfigReader, type JsonObject } from './config';
-import { invalidConfig } from './errors';
 
 /** One attachment a GC must keep. */
 export interface GcAttachment {
@@ -12,13 +11,15 @@ export interface GcAttachment {
 export const GC_ATTACHMENT_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const;
 
 /**
- * The attachments a GC request says to keep. Without the list everything would look stale: the
- * request is refused rather than everything removed.
+ * The attachments a GC request says to keep, or undefined when it carries no list (`cnitool gc`
+ * sends none; libcni sends `null` for a runtime's nil list, which Go cannot tell from an absent
+ * key): a GC that cannot tell live from stale collects nothing and succeeds, as the Go plugins
+ * (which ignore GC) do. Only an explicit `[]` means "nothing is live".
  */
-export function parseGcAttachments(conf: JsonObject, plugin: string): GcAttachment[] {
+export function parseGcAttachments(conf: JsonObject, plugin: string): GcAttachment[] | undefined {
   const top = new ConfigReader(conf, plugin);
   const lists = GC_ATTACHMENT_KEYS.map((key) => ({ key, list: top.optArray(key) })).filter((l) => l.list !== undefined);
-  if (lists.length === 0) throw invalidConfig(`${plugin}: GC needs the list of attachments to keep in '${GC_ATTACHMENT_KEYS[0]}'`);
+  if (lists.length === 0) return undefined;
   return lists.flatMap(({ key, list }) =>
     (list ?? []).map((entry, i) => {
       const a = ConfigReader.of(entry, `${plugin}: ${key}[${i}]`);

@@ -244,6 +244,7 @@ async function cmdGc(req: Request): Promise<void> {
   if (!conf.isLayer3) return;
   const live = parseGcAttachments(req.conf, 'bridge');
   await delegate('GC', conf.net.ipamType, req);
+  if (!live) return;
   await gcMasquerade(conf.net.name, live).catch((e: unknown) => {
     throw stepFailed('remove stale masquerade rules', e);
   });

@@ -12,9 +12,12 @@ function pair(containerId: string, ifName: string): string {
   return `${containerId}\r\n${ifName}`;
 }
 
-export function parseValidAttachments(conf: JsonObject): ValidAttachments {
+/** undefined: the request carries no list, so nothing can be told stale. */
+export function parseValidAttachments(conf: JsonObject): ValidAttachments | undefined {
+  const attachments = parseGcAttachments(conf, 'host-local');
+  if (!attachments) return undefined;
   const valid: ValidAttachments = { containers: new Set(), pairs: new Set() };
-  for (const a of parseGcAttachments(conf, 'host-local')) {
+  for (const a of attachments) {
     valid.containers.add(a.containerId.trim());
     valid.pairs.add(pair(a.containerId.trim(), a.ifName));
   }

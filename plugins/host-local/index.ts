@@ -58,6 +58,7 @@ async function cmdCheck(req: Request): Promise<void> {
 async function cmdGC(req: Request): Promise<void> {
   const conf = parseConfig(req);
   const valid = parseValidAttachments(req.conf);
+  if (!valid) return;
   await withStore(conf, false, (store) => {
     for (const r of store.reservations()) if (!isValid(valid, r)) store.release(r.ip);
   });

@@ -1,6 +1,13 @@
 import { ErrCode } from '../../../lib/cni/errors';
 import { Ip } from '../../../lib/ip';
-import { isValid, parseValidAttachments } from '../../../plugins/host-local/gc';
+import { isValid, parseValidAttachments as parseOrUndefined } from '../../../plugins/host-local/gc';
+
+/** A request that carries a list. */
+const parseValidAttachments = (conf: Record<string, unknown>) => {
+  const valid = parseOrUndefined(conf);
+  if (!valid) throw new Error('expected a list');
+  return valid;
+};
 
 const r = (containerId: string, ifName?: string) => ({ ip: Ip.parse('10.0.0.2'), containerId, ifName });
 
@@ -35,8 +42,12 @@ describe('host-local GC attachment list', () => {
     expect(isValid(parseValidAttachments({ 'cni.dev/valid-attachments': [] }), r('a', 'eth0'))).toBe(false);
   });
 
+  it('a request without a list (absent or null, as Go decodes both) collects nothing', () => {
+    expect(parseOrUndefined({})).toBeUndefined();
+    expect(parseOrUndefined({ 'cni.dev/valid-attachments': null })).toBeUndefined();
+  });
+
   it.each<[Record<string, unknown>, RegExp]>([
-    [{}, /GC needs the list of attachments to keep in 'cni.dev\/valid-attachments'/],
     [{ 'cni.dev/valid-attachments': {} }, /must be a list/],
     [{ 'cni.dev/valid-attachments': ['a'] }, /must be a JSON object/],
     [{ 'cni.dev/valid-attachments': [{ ifname: 'eth0' }] }, /option 'containerID' is required/],

@@ -1,7 +1,7 @@
 import { parseIptablesSave, restoreLine, ruleOption, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { commentOwner } from './masq-iptables';
-import { masqComment, nftInstanceHash, nftMasqComment, nftNetworkHash } from './masq-naming';
-import type { LiveAttachment, MasqAddress, MasqOwner } from './masq-types';
+import { masqChainName, masqComment, nftInstanceHash, nftInstanceOfComment, nftMasqComment, nftNetworkHash } from './masq-naming';
+import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { deleteRuleCommand, type NftCommand, type NftListing, type NftRule } from './nft';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
@@ -70,10 +70,18 @@ export function planInvalidDropTeardown(table: SavedTable, owner: MasqOwner): st
   return planDropRemoval(table, (o) => o.network === owner.network && o.containerId === owner.containerId);
 }
 
-/** GC: the network's drops whose container is not among `live` (iptables rules ignore ifname, as the masquerade chain). */
-export function planInvalidDropGc(table: SavedTable, network: string, live: readonly LiveAttachment[]): string[] {
+/**
+ * GC: the network's drops whose container is not among `live` (iptables rules ignore ifname, as the
+ * masquerade chain), and which `ripe` lets go, asked with the masquerade chain's name.
+ */
+export function planInvalidDropGc(
+  table: SavedTable,
+  network: string,
+  live: readonly LiveAttachment[],
+  ripe: RipeForGc = () => true,
+): string[] {
   const liveIds = new Set(live.map((a) => a.containerId));
-  return planDropRemoval(table, (o) => o.network === network && !liveIds.has(o.containerId));
+  return planDropRemoval(table, (o) => o.network === network && !liveIds.has(o.containerId) && ripe(masqChainName(network, o.containerId)));
 }
 
 export function missingInvalidDrops(table: SavedTable, owner: MasqOwner, addrs: readonly MasqAddress[]): string[] {
@@ -155,10 +163,15 @@ export function planNftInvalidDropTeardown(listing: NftListing, owner: MasqOwner
     .map(deleteRuleCommand);
 }
 
-export function planNftInvalidDropGc(listing: NftListing, network: string, live: readonly LiveAttachment[]): NftCommand[] {
+export function planNftInvalidDropGc(
+  listing: NftListing,
+  network: string,
+  live: readonly LiveAttachment[],
+  ripe: RipeForGc = () => true,
+): NftCommand[] {
   const keep = new Set(live.map((a) => nftMasqComment(network, a.ifName, a.containerId)));
   return invalidRules(listing)
-    .filter((r) => r.comment?.startsWith(nftNetworkHash(network)) && !keep.has(r.comment))
+    .filter((r) => r.comment?.startsWith(nftNetworkHash(network)) && !keep.has(r.comment) && ripe(nftInstanceOfComment(r.comment)))
     .map(deleteRuleCommand);
 }
 

@@ -1,6 +1,6 @@
 import { parseIptablesSave, restoreLine, ruleOption, ruleTarget, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { masqChainName, masqComment } from './masq-naming';
-import type { LiveAttachment, MasqAddress, MasqOwner } from './masq-types';
+import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
 import { toolPath } from '../net/tools';
@@ -99,16 +99,21 @@ export function commentOwner(r: SavedRule): { network: string; containerId: stri
  * names network and container; a chain counts only when its name is the hash of exactly those, so
  * chains of other plugins (portmap's CNI-DN-…, firewall's CNI-FORWARD) are never touched. iptables
  * rules ignore the interface name (as in the Go plugin), so any live attachment of the container
- * keeps its chain.
+ * keeps its chain. A stale chain is returned only when `ripe` (asked with the chain's name) agrees.
  */
-export function staleMasqChains(table: SavedTable, network: string, live: readonly LiveAttachment[]): string[] {
+export function staleMasqChains(
+  table: SavedTable,
+  network: string,
+  live: readonly LiveAttachment[],
+  ripe: RipeForGc = () => true,
+): string[] {
   const liveIds = new Set(live.map((a) => a.containerId));
   const stale = new Set<string>();
   for (const r of table.rules) {
     const owner = commentOwner(r);
     if (!owner || owner.network !== network || liveIds.has(owner.containerId)) continue;
     const chain = masqChainName(owner.network, owner.containerId);
-    if ((r.chain === chain || ruleTarget(r) === chain) && table.chains.has(chain)) stale.add(chain);
+    if ((r.chain === chain || ruleTarget(r) === chain) && table.chains.has(chain) && ripe(chain)) stale.add(chain);
   }
   return [...stale];
 }

@@ -57,6 +57,12 @@ export function nftInstanceHash(network: string, ifName: string, containerId: st
   return `${nftNetworkHash(network)}-${hashWithPrefix(16, '', `${ifName}:${containerId}`)}`;
 }
 
+/** The instance hash that starts an attachment's nftables comment (the whole comment if it has no description). */
+export function nftInstanceOfComment(comment: string): string {
+  const cut = comment.indexOf(',');
+  return cut < 0 ? comment : comment.slice(0, cut);
+}
+
 /** nft's limit on comment length in bytes (NFT_USERDATA_MAXLEN). */
 export const NFT_COMMENT_MAX = 128;
 

@@ -1,5 +1,5 @@
-import { nftMasqComment, nftInstanceHash, nftNetworkHash } from './masq-naming';
-import type { LiveAttachment, MasqAddress, MasqOwner } from './masq-types';
+import { nftInstanceHash, nftInstanceOfComment, nftMasqComment, nftNetworkHash } from './masq-naming';
+import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { deleteRuleCommand, nftApply, nftList, NftUnavailableError, type NftCommand, type NftListing, type NftRule } from './nft';
 
 // nftables masquerade in the Go plugin's layout: table `inet cni_plugins_masquerade`, a nat base
@@ -76,11 +76,16 @@ export function planNftMasqTeardown(listing: NftListing, owner: MasqOwner): NftC
   return rulesWithPrefix(listing, nftInstanceHash(owner.network, owner.ifName, owner.containerId)).map(deleteRuleCommand);
 }
 
-/** Deletes the network's rules whose comment is not that of a live attachment. */
-export function planNftMasqGc(listing: NftListing, network: string, live: readonly LiveAttachment[]): NftCommand[] {
+/** Deletes the network's rules whose comment is not that of a live attachment, when `ripe` (asked with the instance hash) agrees. */
+export function planNftMasqGc(
+  listing: NftListing,
+  network: string,
+  live: readonly LiveAttachment[],
+  ripe: RipeForGc = () => true,
+): NftCommand[] {
   const keep = new Set(live.map((a) => nftMasqComment(network, a.ifName, a.containerId)));
   return rulesWithPrefix(listing, nftNetworkHash(network))
-    .filter((r) => !keep.has(r.comment ?? ''))
+    .filter((r) => !keep.has(r.comment ?? '') && ripe(nftInstanceOfComment(r.comment ?? '')))
     .map(deleteRuleCommand);
 }
 

@@ -29,4 +29,10 @@ export interface LiveAttachment {
   ifName: string;
 }
 
+/**
+ * GC: whether the stale rules of one attachment may go now. `key` names the attachment's rules in
+ * one backend (the iptables chain, the nftables instance hash); the caller decides by their age.
+ */
+export type RipeForGc = (key: string) => boolean;
+
 export type MasqBackend = 'iptables' | 'nftables';

@@ -21,11 +21,11 @@ import {
   staleMasqChains,
 } from './masq-iptables';
 import { changeMasqTable, missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown, readMasqTable } from './masq-nftables';
-import type { LiveAttachment, MasqAddress, MasqAttachment, MasqBackend } from './masq-types';
+import type { LiveAttachment, MasqAddress, MasqAttachment, MasqBackend, RipeForGc } from './masq-types';
 import { NftUnavailableError, type NftListing } from './nft';
 import type { IpFamily } from '../ip';
 
-export type { LiveAttachment, MasqAddress, MasqAttachment, MasqBackend, MasqOwner } from './masq-types';
+export type { LiveAttachment, MasqAddress, MasqAttachment, MasqBackend, MasqOwner, RipeForGc } from './masq-types';
 
 const FAMILIES = [4, 6] as const;
 
@@ -132,13 +132,16 @@ export function teardownMasquerade(owner: MasqAttachment): Promise<void> {
   );
 }
 
-/** Removes every masquerade rule (and INVALID drop) of `network` that belongs to none of the `live` attachments. */
-export function gcMasquerade(network: string, live: readonly LiveAttachment[]): Promise<void> {
+/**
+ * Removes every masquerade rule (and INVALID drop) of `network` that belongs to none of the `live`
+ * attachments and that `ripe` lets go (see RipeForGc).
+ */
+export function gcMasquerade(network: string, live: readonly LiveAttachment[], ripe: RipeForGc): Promise<void> {
   return changeEverywhere(
-    (t) => planChainRemoval(t, staleMasqChains(t, network, live)),
-    (l) => [...planNftMasqGc(l, network, live), ...planNftInvalidDropGc(l, network, live)],
+    (t) => planChainRemoval(t, staleMasqChains(t, network, live, ripe)),
+    (l) => [...planNftMasqGc(l, network, live, ripe), ...planNftInvalidDropGc(l, network, live, ripe)],
     'masquerade garbage collection',
-    (t) => planInvalidDropGc(t, network, live),
+    (t) => planInvalidDropGc(t, network, live, ripe),
   );
 }
 

@@ -2,6 +2,7 @@ import { parseCniArgs } from '../../lib/cni/args';
 import { ConfigReader } from '../../lib/cni/config';
 import { invalidConfig } from '../../lib/cni/errors';
 import { parseNetConf, type NetConf } from '../../lib/cni/netconf';
+import { parseGcGracePeriod } from '../../lib/kit/gc-grace';
 import { pickMac } from '../../lib/kit/mac';
 import type { Request } from '../../lib/cni/plugin';
 import { isIfName } from '../../lib/net';
@@ -44,6 +45,8 @@ export interface BridgeConf {
   isLayer3: boolean;
   /** Delete the bridge (if cni-ts created it with this option) when its last port goes. */
   removeBridgeWhenUnused: boolean;
+  /** GC removes stale masquerade rules only after they were found stale this long ago (ms). */
+  gcGracePeriod: number;
 }
 
 // Interface names end up in iproute2 batch lines: the kernel layer's name check decides.
@@ -129,6 +132,7 @@ export function parseBridgeConf(req: Request): BridgeConf {
     mac: isAdd ? containerMac(req, net) : undefined,
     isLayer3: net.ipamType !== '',
     removeBridgeWhenUnused: top.bool('removeBridgeWhenUnused', false),
+    gcGracePeriod: parseGcGracePeriod(top),
   };
   // As in the reference, the backend matters (and is checked) only when masquerading is on.
   if (conf.ipMasq && req.command !== 'DEL') conf.ipMasqBackend = parseBackend(top);

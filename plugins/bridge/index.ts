@@ -19,6 +19,7 @@ import { ensureVlanGateways, planGatewaySteps, type GatewaySteps } from './gatew
 import { applyGateways, masqAddresses, type GatewayAddress } from './gateways';
 import { inspectBridge, setupHostSide, type BridgeState, type HostSide } from './host-side';
 import { lockBridge, removeBridgeIfUnused } from './remove-unused';
+import { withStaleMarks } from './gc-marks';
 import type { HeldLock } from '../../lib/net/file-lock';
 
 function masqOwner(req: Request, conf: BridgeConf): MasqAttachment {
@@ -238,14 +239,17 @@ async function cmdStatus(req: Request): Promise<void> {
   if (conf.isLayer3) await delegate('STATUS', conf.net.ipamType, req);
 }
 
-/** GC: the IPAM plugin's, then this network's masquerade rules of attachments no longer live. */
+/**
+ * GC: the IPAM plugin's, then this network's masquerade rules of attachments no longer live and
+ * found stale at least gcGracePeriod ago (gc-marks.ts).
+ */
 async function cmdGc(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
   if (!conf.isLayer3) return;
   const live = parseGcAttachments(req.conf, 'bridge');
   await delegate('GC', conf.net.ipamType, req);
   if (!live) return;
-  await gcMasquerade(conf.net.name, live).catch((e: unknown) => {
+  await withStaleMarks(conf.net.name, conf.gcGracePeriod, (ripe) => gcMasquerade(conf.net.name, live, ripe)).catch((e: unknown) => {
     throw stepFailed('remove stale masquerade rules', e);
   });
 }

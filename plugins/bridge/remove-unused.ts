@@ -12,13 +12,21 @@ import type { BridgeConf } from './config';
 // with the option carries the alias BRIDGE_ALIAS: a bridge made by anyone else is never deleted.
 
 export const BRIDGE_ALIAS = 'cni-ts-removable';
-const LOCK_DIR = '/run/cni-ts';
+const RUN_DIR = '/run/cni-ts';
+
+/**
+ * `/run/cni-ts/<kind>-<netns inode>-<name>`: state of the network namespace this process is in,
+ * which, like the namespace's links and rules, does not outlive a reboot.
+ */
+export function netnsStatePath(kind: string, name: string): string {
+  const netnsIno = fs.statSync('/proc/self/ns/net').ino;
+  fs.mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
+  return path.join(RUN_DIR, `${kind}-${netnsIno}-${name}`);
+}
 
 /** The lock of `bridge` in the namespace this process is in (bridges of other namespaces are others). */
 export async function lockBridge(bridge: string): Promise<HeldLock> {
-  const netnsIno = fs.statSync('/proc/self/ns/net').ino;
-  fs.mkdirSync(LOCK_DIR, { recursive: true, mode: 0o700 });
-  return lockFile(path.join(LOCK_DIR, `bridge-${netnsIno}-${bridge}.lock`));
+  return lockFile(`${netnsStatePath('bridge', bridge)}.lock`);
 }
 
 /** Under the bridge lock: deletes the bridge when cni-ts created it and no link is enslaved to it any more. */

@@ -5,6 +5,7 @@ import type { Request } from '../../lib/cni/plugin';
 import type { Route } from '../../lib/cni/result';
 import { versionAtLeast } from '../../lib/cni/version';
 import { Cidr, Ip } from '../../lib/ip';
+import { parseGcGracePeriod } from '../../lib/kit/gc-grace';
 import { canonicalRange, type Range } from './allocator/range';
 import { makeRangeSet, setsOverlap, type RangeSet } from './allocator/range-set';
 import type { ReleaseOnReboot } from './store/reboot-release';
@@ -23,6 +24,8 @@ export interface HostLocalConfig {
   requestedIps: Ip[];
   /** Release reservations of earlier boots on the first ADD after a reboot (see reboot-release.ts). */
   releaseOnReboot: ReleaseOnReboot;
+  /** GC releases only reservations written at least this long ago (ms). */
+  gcGracePeriod: number;
 }
 
 const PLUGIN = 'host-local';
@@ -190,5 +193,6 @@ export function parseConfig(req: Request): HostLocalConfig {
     rangeSets,
     requestedIps,
     releaseOnReboot: parseReleaseOnReboot(ipam),
+    gcGracePeriod: parseGcGracePeriod(ipam),
   };
 }

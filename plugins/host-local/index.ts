@@ -3,6 +3,7 @@ import type { Plugin, Request } from '../../lib/cni/plugin';
 import type { Result } from '../../lib/cni/result';
 import { ALL_VERSIONS, CURRENT_VERSION } from '../../lib/cni/version';
 import { formatIpPrefix } from '../../lib/ip';
+import { olderThanGrace } from '../../lib/kit/gc-grace';
 import { allocate } from './allocator/allocator';
 import { parseConfig, type HostLocalConfig } from './config';
 import { DiskStore } from './store/disk-store';
@@ -55,12 +56,20 @@ async function cmdCheck(req: Request): Promise<void> {
   if (!found) throw new CniError(ErrCode.Internal, `host-local: Failed to find address added by container ${req.containerId}`);
 }
 
+/**
+ * Under the lock ADD takes: releases the reservations of attachments not in the valid list, except
+ * those written less than gcGracePeriod ago (an ADD the runtime's list predates, or another
+ * runtime's attachment: see lib/kit/gc-grace.ts).
+ */
 async function cmdGC(req: Request): Promise<void> {
   const conf = parseConfig(req);
   const valid = parseValidAttachments(req.conf);
   if (!valid) return;
   await withStore(conf, false, (store) => {
-    for (const r of store.reservations()) if (!isValid(valid, r)) store.release(r.ip);
+    const now = Date.now();
+    for (const r of store.reservations()) {
+      if (!isValid(valid, r) && olderThanGrace(store.writtenAt(r.ip), conf.gcGracePeriod, now)) store.release(r.ip);
+    }
   });
 }
 

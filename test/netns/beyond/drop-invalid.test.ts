@@ -1,5 +1,6 @@
 import { nftMasqComment } from '../../../lib/netfilter/masq-naming';
 import { GO_BIN, NOTHING_LEFT, requireBinaries, requireGoPlugins, Sandbox, type Json } from '../bridge/harness';
+import { noGcGrace } from '../../helpers/gc-grace';
 
 // Beyond the reference (issue 16, item 4; plugins#816): bridge `ipMasqDropInvalid` drops the
 // container's packets that conntrack marks INVALID (they skip the nat chains and would leave
@@ -63,7 +64,7 @@ describe('iptables', () => {
   });
 
   test('GC removes the drops of attachments no longer live, keeps the live ones', () => {
-    const conf = s.conf({ ipMasq: true, ipMasqBackend: 'iptables', ipMasqDropInvalid: true, cniVersion: '1.1.0' });
+    const conf = noGcGrace(s.conf({ ipMasq: true, ipMasqBackend: 'iptables', ipMasqDropInvalid: true, cniVersion: '1.1.0' }));
     s.ok({ command: 'ADD', conf });
     s.ok({ command: 'ADD', conf, containerId: 'ctr2', ifName: 'eth1' });
     s.ok({ command: 'GC', conf: { ...conf, 'cni.dev/valid-attachments': [{ containerID: 'ctr2', ifname: 'eth1' }] } });
@@ -77,7 +78,7 @@ describe('iptables', () => {
     s.ok({ command: 'DEL', conf, bin: GO_BIN });
     expect(s.natRules()).toEqual([]);
     expect(invalidDrops()).toHaveLength(1);
-    s.ok({ command: 'GC', conf: { ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] } });
+    s.ok({ command: 'GC', conf: noGcGrace({ ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] }) });
     expect(invalidDrops()).toEqual([]);
   });
 });
@@ -107,7 +108,7 @@ describe('nftables', () => {
   });
 
   test('DEL removes the nftables drops even when the DEL config lacks the option; GC too', () => {
-    const conf = s.conf({ ipMasq: true, ipMasqBackend: 'nftables', ipMasqDropInvalid: true, cniVersion: '1.1.0' });
+    const conf = noGcGrace(s.conf({ ipMasq: true, ipMasqBackend: 'nftables', ipMasqDropInvalid: true, cniVersion: '1.1.0' }));
     s.ok({ command: 'ADD', conf });
     s.ok({ command: 'ADD', conf, containerId: 'ctr2', ifName: 'eth1' });
     s.ok({ command: 'DEL', conf: { ...conf, ipMasqDropInvalid: false } });

@@ -1,5 +1,6 @@
 import { masqChainName, nftMasqComment } from '../../../lib/netfilter/masq-naming';
 import { NOTHING_LEFT, requireBinaries, Sandbox } from './harness';
+import { noGcGrace } from '../../helpers/gc-grace';
 
 let s: Sandbox;
 beforeAll(requireBinaries);
@@ -96,7 +97,7 @@ describe('ipMasq with nftables', () => {
 
 describe('GC (CNI 1.1)', () => {
   test.each(['iptables', 'nftables'])('%s: removes the rules and reservations of attachments not in the valid list', (backend) => {
-    const conf = s.conf({ cniVersion: '1.1.0', ipMasq: true, ipMasqBackend: backend });
+    const conf = noGcGrace(s.conf({ cniVersion: '1.1.0', ipMasq: true, ipMasqBackend: backend }));
     s.ok({ command: 'ADD', conf, containerId: 'keep', ifName: 'eth0' });
     s.ok({ command: 'ADD', conf, containerId: 'gone', ifName: 'eth1' });
     const kept = backend === 'iptables' ? 4 : 1;
@@ -110,7 +111,7 @@ describe('GC (CNI 1.1)', () => {
   });
 
   test('accepts the older cni.dev/attachments key; a GC without any list removes nothing', () => {
-    const conf = s.conf({ cniVersion: '1.1.0', ipMasq: true });
+    const conf = noGcGrace(s.conf({ cniVersion: '1.1.0', ipMasq: true }));
     s.ok({ command: 'ADD', conf });
     s.ok({ command: 'GC', conf });
     expect(s.natRules()).toHaveLength(4);

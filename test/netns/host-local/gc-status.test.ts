@@ -7,7 +7,8 @@ beforeAll(requireBinary);
 beforeEach(() => (dataDir = tempDataDir()));
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-const ipam = () => ({ ranges: [[{ subnet: '10.1.0.0/24' }]] });
+// What GC releases, not when (the grace period: test/netns/hardening/gc-grace.test.ts).
+const ipam = () => ({ ranges: [[{ subnet: '10.1.0.0/24' }]], gcGracePeriod: 0 });
 const v11 = (extra: Record<string, unknown> = {}, dir = dataDir, i: Record<string, unknown> = ipam()) =>
   netConf(dir, i, { cniVersion: '1.1.0', ...extra });
 

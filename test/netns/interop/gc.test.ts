@@ -23,7 +23,8 @@ function list(dataDir: string, cniVersion = '1.1.0'): NetList {
         type: 'bridge',
         bridge: 'cnitsbr0',
         isGateway: true,
-        ipam: { type: 'host-local', dataDir, ranges: [[{ subnet: '10.90.0.0/24' }]] },
+        gcGracePeriod: 0,
+        ipam: { type: 'host-local', dataDir, ranges: [[{ subnet: '10.90.0.0/24' }]], gcGracePeriod: 0 },
       },
     ],
   };

@@ -1,5 +1,6 @@
 import { requireBinaries, reservations } from '../../helpers/run-plugin';
 import { macvlanConf, macvlanEnv, NETWORK, type MacvlanEnv } from './fixture';
+import { noGcGrace } from '../../helpers/gc-grace';
 
 // STATUS and GC (spec 1.1): both reach the IPAM plugin when there is one.
 jest.setTimeout(30_000);
@@ -47,7 +48,7 @@ describe('macvlan GC', () => {
     env.ok({ command: 'ADD', conf: v11(), containerId: 'keep' }, 0);
     env.ok({ command: 'ADD', conf: v11(), containerId: 'gone' }, 1);
     expect(reservations(env.dataDir, NETWORK)).toEqual(['10.60.0.2', '10.60.0.3']);
-    const conf = { ...v11(), 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] };
+    const conf = noGcGrace({ ...v11(), 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] });
     env.ok({ command: 'GC', conf, netns: '' });
     expect(reservations(env.dataDir, NETWORK)).toEqual(['10.60.0.2']);
   });

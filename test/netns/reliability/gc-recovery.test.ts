@@ -1,10 +1,12 @@
 import { requireRoot, type TestNs } from '../../helpers/netns';
 import { NOTHING_LEFT, requireBinaries, withEnv, type Env, type Json, type Plugin } from './harness';
+import { noGcGrace } from '../../helpers/gc-grace';
 
 // Recovery after a node crash: attachments whose container namespaces vanished without a DEL.
 // One GC (cniVersion 1.1.0, cni.dev/valid-attachments naming the survivors) must release the
 // others' reservations and masquerade rules and leave the survivors' exactly as they were: a
-// CHECK of each survivor still passes, and its DEL then leaves nothing.
+// CHECK of each survivor still passes, and its DEL then leaves nothing. gcGracePeriod 0: the
+// crash is long past (the grace period itself: test/netns/hardening/gc-grace.test.ts).
 
 jest.setTimeout(60_000);
 
@@ -46,7 +48,7 @@ describe('reliability: GC after a node crash', () => {
     'bridge (ipMasq, %s): one GC removes the dead attachments\u2019 reservations and rules, keeps the survivors\u2019',
     (backend) =>
       withEnv((e) => {
-        const conf = e.conf('bridge', '1.1.0', 'gcnet', { ipMasqBackend: backend });
+        const conf = noGcGrace(e.conf('bridge', '1.1.0', 'gcnet', { ipMasqBackend: backend }));
         const atts = plan(e);
         const add = (a: Att): void => {
           a.result = e.ok({ plugin: 'bridge', command: 'ADD', conf, containerId: a.containerId, ifName: a.ifName }, a.ctr).json;
@@ -104,9 +106,11 @@ describe('reliability: GC after a node crash', () => {
   test('host-local: one GC releases the dead attachments\u2019 addresses, keeps the survivors\u2019', () =>
     withEnv((e) => {
       const plugin: Plugin = 'host-local';
-      const conf = e.conf(plugin, '1.1.0', 'gcnet', {
-        ipam: e.ipam({ ranges: [[{ subnet: '10.77.0.0/24' }], [{ subnet: 'fd77::/64' }]] }),
-      });
+      const conf = noGcGrace(
+        e.conf(plugin, '1.1.0', 'gcnet', {
+          ipam: e.ipam({ ranges: [[{ subnet: '10.77.0.0/24' }], [{ subnet: 'fd77::/64' }]] }),
+        }),
+      );
       const atts = plan(e);
       atts
         .filter((a) => a.survives)

@@ -163,6 +163,13 @@ describe('iptables masquerade garbage collection', () => {
     expect(missingMasqRules(after, { ...owner, network: 'othernet', containerId: 'ctr3' }, [v6])).toEqual([]);
   });
 
+  test('a stale chain is returned only when ripe() lets it go, asked with its name', () => {
+    const asked: string[] = [];
+    const ripe = (key: string) => (asked.push(key), key === masqChainName('mynet', 'ctr2'));
+    expect(staleMasqChains(other, 'mynet', [], ripe)).toEqual([masqChainName('mynet', 'ctr2')]);
+    expect(new Set(asked)).toEqual(new Set([masqChainName('mynet', 'ctr1'), masqChainName('mynet', 'ctr2')]));
+  });
+
   test("never touches other plugins' chains that carry the same comment", () => {
     expect(staleMasqChains(parseIptablesSave(GO_WRITTEN), 'mynet', [])).toEqual([CHAIN]);
   });

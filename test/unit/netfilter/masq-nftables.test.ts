@@ -1,6 +1,7 @@
 import { missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown } from '../../../lib/netfilter/masq-nftables';
 import type { MasqAddress, MasqOwner } from '../../../lib/netfilter/masq-types';
 import type { NftCommand, NftListing, NftRule } from '../../../lib/netfilter/nft';
+import { nftInstanceHash } from '../../../lib/netfilter/masq-naming';
 
 // A model of the kernel's table: applies add/flush/delete commands the way one nft transaction
 // would (adds get fresh handles; deleting a missing handle fails the whole transaction).
@@ -133,5 +134,18 @@ describe('nftables masquerade', () => {
     expect(planNftMasqGc(l, 'alternate', [{ containerId: 'three', ifName: 'net1' }])).toEqual([]);
     l = apply(l, planNftMasqGc(l, 'alternate', []));
     expect(comments(l)).toHaveLength(1);
+  });
+
+  test('GC deletes a stale rule only when ripe() lets it go, asked with the instance hash', () => {
+    let l = setup('absent', one, ['192.168.1.1/24']);
+    l = setup(l, two, ['192.168.1.2/24']);
+    const asked: string[] = [];
+    const oneHash = nftInstanceHash(one.network, one.ifName, one.containerId);
+    l = apply(
+      l,
+      planNftMasqGc(l, 'unit-test', [], (key) => (asked.push(key), key === oneHash)),
+    );
+    expect(comments(l).map((c) => c.split(', id: ')[1])).toEqual(['two']);
+    expect(asked.sort()).toEqual([oneHash, nftInstanceHash(two.network, two.ifName, two.containerId)].sort());
   });
 });

@@ -26,7 +26,7 @@ function layerOf(file) {
 const LIB_MAY_IMPORT = {
   ip: ['ip'],
   cni: ['cni', 'ip'],
-  net: ['net', 'ip'],
+  net: ['net', 'netlink', 'ip'],
   netlink: ['netlink', 'net', 'ip'],
   netfilter: ['netfilter', 'net', 'ip'],
   kit: ['kit', 'cni', 'net', 'netlink', 'netfilter', 'ip'],

@@ -39,8 +39,7 @@ const ARCHES = {
     defaultOut: 'dist/arm64',
   },
 };
-const ARM64_INTEGRITY =
-  'sha512-4BXmsSKnjOrlGWqZV4x/oWa7AVoR+B6lCXddMzOAXBIm3t50eslg9wb66gmtW1AamEQ1l1CDvmmruysEhqOWMg==';
+const ARM64_INTEGRITY = 'sha512-4BXmsSKnjOrlGWqZV4x/oWa7AVoR+B6lCXddMzOAXBIm3t50eslg9wb66gmtW1AamEQ1l1CDvmmruysEhqOWMg==';
 const arch = argv.arch ?? 'x64';
 if (badArgs || !Object.hasOwn(ARCHES, arch)) {
   console.error('usage: npm run build [-- --arch x64|arm64] [-- --entry FILE] [-- --out DIR]');
@@ -62,9 +61,11 @@ async function step(name, fn) {
     return await fn();
   } catch (e) {
     const detail =
-      e instanceof BuildError ? e.message
-      : e.code === 'ENOENT' && e.syscall?.startsWith('spawn') ? `${e.path} not found on PATH`
-      : e.stderr?.toString().trim() || e.message;
+      e instanceof BuildError
+        ? e.message
+        : e.code === 'ENOENT' && e.syscall?.startsWith('spawn')
+          ? `${e.path} not found on PATH`
+          : e.stderr?.toString().trim() || e.message;
     throw new BuildError(`${name} failed: ${detail}`);
   }
 }

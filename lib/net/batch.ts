@@ -2,10 +2,31 @@ import type { NetError, NetErrorKind } from './errors';
 import { checkSysctlValue, sysctlPath } from './sysctl';
 import { checkCidr, checkIfName, checkIp, checkMac, checkNetnsPath, checkUint, NetValidationError, type IpFamily } from './validate';
 
+/** One rtnetlink operation of a batch, with the arguments the step was validated with. */
+export type RtnlCall =
+  | { op: 'createBridge'; name: string; opts: BridgeOptions }
+  | { op: 'createVeth'; name: string; opts: LinkOptions; peer: VethPeer }
+  | { op: 'createMacvlan'; name: string; opts: MacvlanOptions }
+  | { op: 'createDummy'; name: string; opts: LinkOptions }
+  | { op: 'deleteLink' | 'setUp' | 'setDown' | 'setNoMaster'; name: string }
+  | { op: 'setMtu'; name: string; mtu: number }
+  | { op: 'setMac'; name: string; mac: string }
+  | { op: 'setAlias'; name: string; alias: string }
+  | { op: 'setPromisc'; name: string; on: boolean }
+  | { op: 'setMaster'; name: string; master: string }
+  | { op: 'rename'; name: string; newName: string }
+  | { op: 'moveToNetns'; name: string; target: NetnsRef }
+  | { op: 'setBridgePort'; name: string; flags: { hairpin?: boolean; isolated?: boolean } }
+  | { op: 'bridgeVlanAdd'; port: string; vid: number; flags: { pvid?: boolean; untagged?: boolean } }
+  | { op: 'bridgeVlanDel'; port: string; vid: number }
+  | { op: 'addAddress'; dev: string; cidr: string; noDad: boolean }
+  | { op: 'delAddress'; dev: string; cidr: string }
+  | { op: 'addRoute'; route: RouteSpec; mode: RouteAddMode }
+  | { op: 'delRoute'; route: RouteSpec };
+
 /** One operation of a batch, as it will be executed. */
 export type StepOp =
-  | { tool: 'ip'; line: string }
-  | { tool: 'bridge'; line: string }
+  | { tool: 'rtnl'; call: RtnlCall }
   | { tool: 'sysctl'; path: string; value: string; ignoreErrors: boolean }
   | { tool: 'dad'; ifname: string; timeoutMs: number; intervalMs: number };
 
@@ -82,7 +103,6 @@ export interface RouteSpec {
  * - `replace` (ip route replace): the existing route is replaced.
  */
 export type RouteAddMode = 'create' | 'exclusive' | 'replace';
-const ROUTE_VERB: Record<RouteAddMode, string> = { create: 'prepend', exclusive: 'add', replace: 'replace' };
 
 export interface DadWaitOptions {
   timeoutMs?: number;
@@ -91,56 +111,57 @@ export interface DadWaitOptions {
 
 const onOff = (v: boolean) => (v ? 'on' : 'off');
 
-function linkOptions(o: LinkOptions | undefined, what: string): string {
-  let s = '';
-  if (o?.mtu) s += ` mtu ${checkUint(o.mtu, `${what} MTU`, 68, 65535)}`;
-  if (o?.mac !== undefined) s += ` address ${checkMac(o.mac, `${what} MAC address`)}`;
-  return s;
+function linkOptions<T extends LinkOptions>(o: T, what: string): T {
+  const out = { ...o };
+  if (o.mtu) checkUint(o.mtu, `${what} MTU`, 68, 65535);
+  else delete out.mtu;
+  if (o.mac !== undefined) out.mac = checkMac(o.mac, `${what} MAC address`);
+  return out;
 }
 
-function netnsClause(target: NetnsRef | undefined, self: NetnsRef): string {
-  if (!target || (target.isCurrent && self.isCurrent)) return '';
-  return ` netns ${checkNetnsPath(target.ref)}`;
+/** A namespace a link is placed in; absent when it is the batch's own. */
+function placement(target: NetnsRef | undefined, self: NetnsRef): NetnsRef | undefined {
+  if (!target || target === self || (target.isCurrent && self.isCurrent)) return undefined;
+  if (!target.isCurrent) checkNetnsPath(target.ref);
+  return target;
 }
 
-function scopeText(scope: RouteSpec['scope']): string {
-  if (typeof scope === 'number') return String(checkUint(scope, 'route scope', 0, 255));
-  if (scope === 'global' || scope === 'universe' || scope === 'site' || scope === 'link' || scope === 'host') {
-    return scope;
+function checkScope(scope: RouteSpec['scope']): void {
+  if (typeof scope === 'number') checkUint(scope, 'route scope', 0, 255);
+  else if (scope !== 'global' && scope !== 'universe' && scope !== 'site' && scope !== 'link' && scope !== 'host') {
+    throw new NetValidationError(`invalid route scope ${JSON.stringify(scope)}`);
   }
-  throw new NetValidationError(`invalid route scope ${JSON.stringify(scope)}`);
 }
 
-/** The selector part of a route line, shared by add and del. */
-function routeSelector(r: RouteSpec): { text: string; family: IpFamily; desc: string } {
+/** The selector part of a route, shared by add and del: validated and canonical. */
+function routeSelector(r: RouteSpec): { route: RouteSpec; family: IpFamily; desc: string } {
   const dst = checkCidr(r.dst, 'route destination');
-  let text = dst.text;
+  const route: RouteSpec = { dst: dst.text };
   let desc = dst.text;
   if (r.gw !== undefined) {
     const gw = checkIp(r.gw, 'route gateway');
     if (gw.family !== dst.family) {
       throw new NetValidationError(`route to ${dst.text}: gateway ${gw.text} is of another address family`);
     }
-    text += ` via ${gw.text}`;
+    route.gw = gw.text;
     desc += ` via ${gw.text}`;
   }
   if (r.dev !== undefined) {
-    text += ` dev ${checkIfName(r.dev)}`;
+    route.dev = checkIfName(r.dev);
     desc += ` dev ${r.dev}`;
   }
-  if (r.metric !== undefined) text += ` metric ${checkUint(r.metric, 'route metric')}`;
+  if (r.metric !== undefined) route.metric = checkUint(r.metric, 'route metric');
   if (r.table !== undefined) {
-    text += ` table ${checkUint(r.table, 'route table', 1)}`;
+    route.table = checkUint(r.table, 'route table', 1);
     desc += ` table ${r.table}`;
   }
-  return { text, family: dst.family, desc };
+  return { route, family: dst.family, desc };
 }
 
 /**
- * Collects kernel operations for one namespace and runs them together: every run of
- * consecutive `ip` operations is one `ip -batch -`, and in another namespace the whole batch
- * (sysctls, ip, bridge, DAD wait) is one process. Every name and address is validated when the
- * step is added, so a bad value throws here and nothing runs.
+ * Collects kernel operations for one namespace and runs them in order over that namespace's
+ * rtnetlink socket (sysctls and DAD waits inside the same namespace). Every name and address is
+ * validated when the step is added, so a bad value throws here and nothing runs.
  */
 export class Batch {
   private readonly list: Step[] = [];
@@ -177,134 +198,147 @@ export class Batch {
     return this;
   }
 
-  private ip(what: string, line: string, tolerate?: NetErrorKind[]): this {
-    return this.push(what, { tool: 'ip', line }, tolerate);
+  private rtnl(what: string, call: RtnlCall, tolerate?: NetErrorKind[]): this {
+    return this.push(what, { tool: 'rtnl', call }, tolerate);
   }
 
   createBridge(name: string, opts: BridgeOptions = {}): this {
     checkIfName(name, 'bridge name');
-    const vlan = opts.vlanFiltering ? ' vlan_filtering 1' : '';
-    return this.ip(`create bridge ${name}`, `link add name ${name}${linkOptions(opts, name)} type bridge${vlan}`);
+    const o: BridgeOptions = linkOptions(opts, name);
+    if (!o.vlanFiltering) delete o.vlanFiltering;
+    return this.rtnl(`create bridge ${name}`, { op: 'createBridge', name, opts: o });
   }
 
   /** A veth pair: `name` here, `peer.name` in `peer.netns` (created there directly). */
   createVeth(name: string, opts: LinkOptions, peer: VethPeer): this {
     checkIfName(name, 'veth name');
     checkIfName(peer.name, 'veth peer name');
+    const p: VethPeer = linkOptions(peer, peer.name);
+    const netns = placement(peer.netns, this.ns);
+    if (netns) p.netns = netns;
+    else delete p.netns;
     const where = peer.netns && !peer.netns.isCurrent ? ` in ${peer.netns.ref}` : '';
-    return this.ip(
-      `create veth ${name} with peer ${peer.name}${where}`,
-      `link add name ${name}${linkOptions(opts, name)} type veth peer name ${peer.name}${linkOptions(peer, peer.name)}${netnsClause(peer.netns, this.ns)}`,
-    );
+    return this.rtnl(`create veth ${name} with peer ${peer.name}${where}`, {
+      op: 'createVeth',
+      name,
+      opts: linkOptions(opts, name),
+      peer: p,
+    });
   }
 
   createMacvlan(name: string, opts: MacvlanOptions): this {
     checkIfName(name, 'macvlan name');
     checkIfName(opts.master, 'macvlan master');
     if (!MACVLAN_MODES.includes(opts.mode)) throw new NetValidationError(`invalid macvlan mode ${JSON.stringify(opts.mode)}`);
-    const bcq = opts.bcQueueLen ? ` bcqueuelen ${checkUint(opts.bcQueueLen, 'macvlan bcqueuelen')}` : '';
+    const o: MacvlanOptions = linkOptions(opts, name);
+    if (opts.bcQueueLen) checkUint(opts.bcQueueLen, 'macvlan bcqueuelen');
+    else delete o.bcQueueLen;
+    const netns = placement(opts.netns, this.ns);
+    if (netns) o.netns = netns;
+    else delete o.netns;
     const where = opts.netns && !opts.netns.isCurrent ? ` in ${opts.netns.ref}` : '';
-    return this.ip(
-      `create macvlan ${name} on ${opts.master}${where}`,
-      `link add link ${opts.master} name ${name}${linkOptions(opts, name)}${netnsClause(opts.netns, this.ns)} type macvlan mode ${opts.mode}${bcq}`,
-    );
+    return this.rtnl(`create macvlan ${name} on ${opts.master}${where}`, { op: 'createMacvlan', name, opts: o });
   }
 
   createDummy(name: string, opts: LinkOptions = {}): this {
     checkIfName(name, 'dummy name');
-    return this.ip(`create dummy ${name}`, `link add name ${name}${linkOptions(opts, name)} type dummy`);
+    return this.rtnl(`create dummy ${name}`, { op: 'createDummy', name, opts: linkOptions(opts, name) });
   }
 
   /** Deletes a link; a link that is already gone is tolerated (kind 'notfound' in the outcome). */
   deleteLink(name: string): this {
     checkIfName(name);
-    return this.ip(`delete link ${name}`, `link delete dev ${name}`, ['notfound']);
+    return this.rtnl(`delete link ${name}`, { op: 'deleteLink', name }, ['notfound']);
   }
 
   setUp(name: string): this {
-    return this.ip(`set ${checkIfName(name)} up`, `link set dev ${name} up`);
+    return this.rtnl(`set ${checkIfName(name)} up`, { op: 'setUp', name });
   }
 
   setDown(name: string): this {
-    return this.ip(`set ${checkIfName(name)} down`, `link set dev ${name} down`);
+    return this.rtnl(`set ${checkIfName(name)} down`, { op: 'setDown', name });
   }
 
   setMtu(name: string, mtu: number): this {
     checkIfName(name);
     checkUint(mtu, 'MTU', 68, 65535);
-    return this.ip(`set MTU of ${name} to ${mtu}`, `link set dev ${name} mtu ${mtu}`);
+    return this.rtnl(`set MTU of ${name} to ${mtu}`, { op: 'setMtu', name, mtu });
   }
 
   setMac(name: string, mac: string): this {
     checkIfName(name);
     const m = checkMac(mac);
-    return this.ip(`set MAC of ${name} to ${m}`, `link set dev ${name} address ${m}`);
+    return this.rtnl(`set MAC of ${name} to ${m}`, { op: 'setMac', name, mac: m });
   }
 
   /** Sets the link's alias (IFLA_IFALIAS), e.g. to mark who created it. */
   setAlias(name: string, alias: string): this {
     checkIfName(name);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(alias)) throw new NetValidationError(`invalid link alias ${JSON.stringify(alias)}`);
-    return this.ip(`set alias of ${name} to ${alias}`, `link set dev ${name} alias ${alias}`);
+    return this.rtnl(`set alias of ${name} to ${alias}`, { op: 'setAlias', name, alias });
   }
 
   setPromisc(name: string, on: boolean): this {
     checkIfName(name);
-    return this.ip(`set promisc ${onOff(on)} on ${name}`, `link set dev ${name} promisc ${onOff(on)}`);
+    return this.rtnl(`set promisc ${onOff(on)} on ${name}`, { op: 'setPromisc', name, on });
   }
 
   setMaster(name: string, master: string): this {
     checkIfName(name);
     checkIfName(master, 'master name');
-    return this.ip(`attach ${name} to ${master}`, `link set dev ${name} master ${master}`);
+    return this.rtnl(`attach ${name} to ${master}`, { op: 'setMaster', name, master });
   }
 
   setNoMaster(name: string): this {
     checkIfName(name);
-    return this.ip(`detach ${name} from its master`, `link set dev ${name} nomaster`);
+    return this.rtnl(`detach ${name} from its master`, { op: 'setNoMaster', name });
   }
 
   rename(name: string, newName: string): this {
     checkIfName(name);
     checkIfName(newName, 'new interface name');
-    return this.ip(`rename ${name} to ${newName}`, `link set dev ${name} name ${newName}`);
+    return this.rtnl(`rename ${name} to ${newName}`, { op: 'rename', name, newName });
   }
 
-  /** Moves a link into another namespace (by path). */
+  /** Moves a link into another namespace. */
   moveToNetns(name: string, target: NetnsRef): this {
     checkIfName(name);
-    return this.ip(`move ${name} to ${target.ref}`, `link set dev ${name} netns ${checkNetnsPath(target.ref)}`);
+    if (!target.isCurrent) checkNetnsPath(target.ref);
+    return this.rtnl(`move ${name} to ${target.ref}`, { op: 'moveToNetns', name, target });
   }
 
-  /** Bridge port flags, through `ip link set … type bridge_slave` so they stay in the ip batch. */
+  /** Bridge port flags (IFLA_INFO_SLAVE_DATA, as `ip link set … type bridge_slave`). */
   setBridgePort(name: string, flags: { hairpin?: boolean; isolated?: boolean }): this {
     checkIfName(name);
-    let args = '';
+    const f: { hairpin?: boolean; isolated?: boolean } = {};
     const desc: string[] = [];
     if (flags.hairpin !== undefined) {
-      args += ` hairpin ${onOff(flags.hairpin)}`;
+      f.hairpin = flags.hairpin;
       desc.push(`hairpin ${onOff(flags.hairpin)}`);
     }
     if (flags.isolated !== undefined) {
-      args += ` isolated ${onOff(flags.isolated)}`;
+      f.isolated = flags.isolated;
       desc.push(`isolated ${onOff(flags.isolated)}`);
     }
-    if (!args) return this;
-    return this.ip(`set ${desc.join(', ')} on bridge port ${name}`, `link set dev ${name} type bridge_slave${args}`);
+    if (desc.length === 0) return this;
+    return this.rtnl(`set ${desc.join(', ')} on bridge port ${name}`, { op: 'setBridgePort', name, flags: f });
   }
 
-  /** A VLAN on a bridge port (`bridge vlan add`); `pvid` + `untagged` make it the native VLAN. */
+  /** A VLAN on a bridge port; `pvid` + `untagged` make it the native VLAN. */
   bridgeVlanAdd(port: string, vid: number, opts: { pvid?: boolean; untagged?: boolean } = {}): this {
     checkIfName(port);
     checkUint(vid, 'VLAN id', 1, 4094);
     const extra = `${opts.pvid ? ' pvid' : ''}${opts.untagged ? ' untagged' : ''}`;
-    return this.push(`add VLAN ${vid}${extra} to ${port}`, { tool: 'bridge', line: `vlan add dev ${port} vid ${vid}${extra}` });
+    const flags: { pvid?: boolean; untagged?: boolean } = {};
+    if (opts.pvid) flags.pvid = true;
+    if (opts.untagged) flags.untagged = true;
+    return this.rtnl(`add VLAN ${vid}${extra} to ${port}`, { op: 'bridgeVlanAdd', port, vid, flags });
   }
 
   bridgeVlanDel(port: string, vid: number): this {
     checkIfName(port);
     checkUint(vid, 'VLAN id', 1, 4094);
-    return this.push(`remove VLAN ${vid} from ${port}`, { tool: 'bridge', line: `vlan del dev ${port} vid ${vid}` });
+    return this.rtnl(`remove VLAN ${vid} from ${port}`, { op: 'bridgeVlanDel', port, vid });
   }
 
   /**
@@ -314,34 +348,40 @@ export class Batch {
   addAddress(dev: string, cidr: string, opts: { noDad?: boolean } = {}): this {
     checkIfName(dev);
     const c = checkCidr(cidr, 'address');
-    const brd = c.family === 4 && c.prefix < 31 ? ' brd +' : '';
-    const nodad = c.family === 6 && opts.noDad ? ' nodad' : '';
-    return this.ip(`add address ${c.text} to ${dev}`, `address add ${c.text}${brd} dev ${dev}${nodad}`);
+    return this.rtnl(`add address ${c.text} to ${dev}`, {
+      op: 'addAddress',
+      dev,
+      cidr: c.text,
+      noDad: c.family === 6 && opts.noDad === true,
+    });
   }
 
   delAddress(dev: string, cidr: string): this {
     checkIfName(dev);
     const c = checkCidr(cidr, 'address');
-    return this.ip(`delete address ${c.text} from ${dev}`, `address del ${c.text} dev ${dev}`);
+    return this.rtnl(`delete address ${c.text} from ${dev}`, { op: 'delAddress', dev, cidr: c.text });
   }
 
   addRoute(route: RouteSpec, mode: RouteAddMode = 'create'): this {
     const sel = routeSelector(route);
-    let text = sel.text;
-    if (route.scope !== undefined) text += ` scope ${scopeText(route.scope)}`;
+    const r = sel.route;
+    if (route.scope !== undefined) {
+      checkScope(route.scope);
+      r.scope = route.scope;
+    }
     if (route.src !== undefined) {
       const src = checkIp(route.src, 'route source');
       if (src.family !== sel.family) throw new NetValidationError(`route to ${route.dst}: source ${src.text} is of another address family`);
-      text += ` src ${src.text}`;
+      r.src = src.text;
     }
-    if (route.mtu) text += ` mtu ${checkUint(route.mtu, 'route MTU', 68, 65535)}`;
-    if (route.advmss) text += ` advmss ${checkUint(route.advmss, 'route advmss', 1, 65535)}`;
-    return this.ip(`add route ${sel.desc}`, `route ${ROUTE_VERB[mode]} ${text}`);
+    if (route.mtu) r.mtu = checkUint(route.mtu, 'route MTU', 68, 65535);
+    if (route.advmss) r.advmss = checkUint(route.advmss, 'route advmss', 1, 65535);
+    return this.rtnl(`add route ${sel.desc}`, { op: 'addRoute', route: r, mode });
   }
 
   delRoute(route: RouteSpec): this {
     const sel = routeSelector(route);
-    return this.ip(`delete route ${sel.desc}`, `route del ${sel.text}`);
+    return this.rtnl(`delete route ${sel.desc}`, { op: 'delRoute', route: sel.route });
   }
 
   /** Writes /proc/sys/<key> in this namespace (key in the reference's dot-or-slash form). */

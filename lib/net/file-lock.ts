@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { lockFileSync, LockError } from '../netlink';
 import { HELPER_ENV } from './exec';
 import { SYSTEM_DIRS } from './tools';
 
@@ -33,13 +34,25 @@ export interface HeldLock {
 
 /**
  * Takes flock(LOCK_EX) on `file`, the lock the Go plugin takes on the same file, so both
- * implementations exclude each other. Node has no flock(2), so util-linux flock(1) does the
- * call on a descriptor it inherits: a flock belongs to the open file description, which this
- * process keeps open after the helper exits, so the lock stays held until `release` closes our
- * descriptor. Spawning asynchronously keeps the event loop free, so two waiters in one process
- * (in-process delegation, tests) cannot deadlock each other.
+ * implementations exclude each other. The product (Bun) calls flock(2) in-process (lib/netlink,
+ * same open flags) and blocks in the kernel as the Go plugin does, so waiters are woken in the
+ * kernel's order; a plugin is one call per process and never takes one file's lock twice.
+ * Node, which runs the unit tests and test helpers, has no flock(2): there util-linux flock(1)
+ * does the call on a descriptor it inherits. A flock belongs to the open file description, which
+ * this process keeps open after the helper exits, so the lock stays held until `release` closes
+ * our descriptor; spawning asynchronously keeps the event loop free, so two waiters in one test
+ * process cannot deadlock each other.
  */
 export async function lockFile(file: string): Promise<HeldLock> {
+  if (process.versions.bun !== undefined) {
+    try {
+      return lockFileSync(file);
+    } catch (e) {
+      // A file that cannot be opened is an I/O error to the caller, as with fs.openSync below.
+      if (e instanceof LockError && !e.message.startsWith('cannot open ')) throw new FileLockError(e.message);
+      throw e;
+    }
+  }
   const flock = findFlock();
   if (!flock) {
     throw new FileLockError(`flock(1) not found in ${SYSTEM_DIRS.join(', ')}; install util-linux`);

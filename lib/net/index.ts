@@ -1,5 +1,5 @@
-// The kernel layer: links, addresses, routes, sysctls and namespaces through iproute2. Knows
-// nothing of CNI.
+// The kernel layer: links, addresses, routes, sysctls and namespaces over rtnetlink in-process
+// (lib/netlink). Knows nothing of CNI.
 export { Batch } from './batch';
 export type {
   BatchOutcome,
@@ -11,6 +11,7 @@ export type {
   NetnsRef,
   RouteAddMode,
   RouteSpec,
+  RtnlCall,
   Step,
   StepOp,
   VethPeer,

@@ -118,6 +118,8 @@ function decodeLink(m: Message, a: Map<number, Uint8Array>, nameOf: NameOf, flag
   };
   const mac = a.get(C.IFLA_ADDRESS);
   if (mac && type === C.ARPHRD_ETHER) link.mac = formatMac(mac);
+  const alias = getStr(a.get(C.IFLA_IFALIAS));
+  if (alias) link.alias = alias;
   const txqlen = getU32(a.get(C.IFLA_TXQLEN));
   if (txqlen !== undefined) link.txqlen = txqlen;
   const master = getU32(a.get(C.IFLA_MASTER));

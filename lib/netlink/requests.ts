@@ -174,6 +174,8 @@ export interface LinkChange {
   mac?: string;
   /** New name. */
   name?: string;
+  /** IFLA_IFALIAS (`ip link set alias`). */
+  alias?: string;
   /** 0: no master (`nomaster`). */
   masterIndex?: number;
   /** Move into the namespace open on this fd. */
@@ -196,6 +198,7 @@ export function setLink(index: number, change: LinkChange): MessageWriter {
   if (change.mtu !== undefined) w.u32(C.IFLA_MTU, checkU32(change.mtu, 'MTU', 68, 65535));
   if (change.mac !== undefined) w.attr(C.IFLA_ADDRESS, parseMac(change.mac));
   if (change.name !== undefined) w.strz(C.IFLA_IFNAME, checkLinkName(change.name, 'new interface name'));
+  if (change.alias !== undefined) w.str(C.IFLA_IFALIAS, change.alias);
   if (change.masterIndex !== undefined) w.u32(C.IFLA_MASTER, change.masterIndex === 0 ? 0 : checkIndex(change.masterIndex, 'master index'));
   if (change.netnsFd !== undefined) w.u32(C.IFLA_NET_NS_FD, checkU32(change.netnsFd, 'namespace fd', 0, 0x7fffffff));
   return w;

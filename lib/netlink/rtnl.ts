@@ -253,6 +253,10 @@ export class Rtnl {
     this.change(name, { mac }, `set MAC of ${name} to ${mac.toLowerCase()}`);
   }
 
+  setAlias(name: string, alias: string): void {
+    this.change(name, { alias }, `set alias of ${name} to ${alias}`);
+  }
+
   setPromisc(name: string, on: boolean): void {
     this.change(name, { promisc: on }, `set promisc ${on ? 'on' : 'off'} on ${name}`);
   }

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import type { Interface } from '../../lib/cni/result';
 import { isNetError, type Address, type Batch, type Link, type Netns } from '../../lib/net';
-import { readPortVlans } from '../../lib/net/bridge-vlans';
 import { randomMac } from '../../lib/net/mac-address';
 import type { BridgeConf } from './config';
 import { BRIDGE_ALIAS } from './remove-unused';
@@ -145,7 +144,7 @@ export async function setPortVlans(
   if (conf.vlan === 0 && conf.vlanTrunk.length === 0) return;
   const batch = host.batch();
   if (!conf.preserveDefaultVlan) {
-    const existing = await readPortVlans(host, port).catch((e: unknown) => {
+    const existing = await host.portVlans(port).catch((e: unknown) => {
       throw stepFailed(`read VLANs of ${port}`, e);
     });
     for (const vid of existing) batch.bridgeVlanDel(port, vid);

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import { CniError, ErrCode } from '../../lib/cni/errors';
 import type { HostLocalConfig } from './config';
 import { reservedIps } from './store/disk-store';
-import { findFlock } from '../../lib/net/file-lock';
 import { rangeFor, rangeSetText, setCapacity, type RangeSet } from './allocator/range-set';
 import { ensureStateDir, networkDir } from './store/state-dir';
 
@@ -33,12 +32,11 @@ function usedIn(set: RangeSet, reserved: ReturnType<typeof reservedIps>): bigint
 
 /**
  * STATUS: ready unless an ADD is bound to fail. An ADD needs one free address in every range
- * set, so one exhausted set already makes the plugin unavailable (code 50), as do a state
- * directory that cannot be written and a missing flock(1). Reading the names without the lock
- * is enough for a snapshot answer.
+ * set, so one exhausted set already makes the plugin unavailable (code 50), as does a state
+ * directory that cannot be written. Reading the names without the lock is enough for a snapshot
+ * answer.
  */
 export function checkReady(conf: HostLocalConfig): void {
-  if (!findFlock()) throw notAvailable('flock(1) is missing; install util-linux');
   const dir = usableStateDir(conf);
   const reserved = reservedIps(dir);
   for (const set of conf.rangeSets) {

@@ -45,7 +45,13 @@ interface Run {
 }
 
 function run(file: string, args: string[], env: Record<string, string>, input = ''): Run {
-  const r = spawnSync(file, args, { cwd, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, input, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(file, args, {
+    cwd,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    input,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

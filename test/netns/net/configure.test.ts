@@ -1,4 +1,4 @@
-import { nsAt } from '../../../lib/net';
+import { nsAt } from './remote';
 import { makeTopology, requireRoot, type Topology } from '../../helpers/netns';
 import { inNetnsOk } from './in-netns';
 

@@ -1,33 +1,11 @@
-import { buildSync } from 'esbuild';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestNs } from '../../helpers/netns';
+import { BUN } from '../netlink/bun';
 
-let bundle: string | undefined;
-let bundleDir: string | undefined;
-afterAll(() => {
-  if (bundleDir) fs.rmSync(bundleDir, { recursive: true, force: true });
-});
-
-function driver(): string {
-  if (bundle) return bundle;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnits-net-driver-'));
-  const outfile = path.join(dir, 'driver.js');
-  buildSync({
-    entryPoints: [path.join(__dirname, 'driver-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-  });
-  bundleDir = dir;
-  bundle = outfile;
-  return outfile;
-}
+// lib/net talks to the kernel through bun:ffi (lib/netlink), so the driver runs under Bun.
+const ROOT = path.resolve(__dirname, '../../..');
+const DRIVER = path.join(__dirname, 'driver-entry.ts');
 
 export interface DriverError {
   name: string;
@@ -42,14 +20,14 @@ export interface DriverError {
 export type DriverResult<T> = { ok: T; error?: undefined } | { ok?: undefined; error: DriverError };
 
 /**
- * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Node process
+ * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Bun process
  * inside `ns`, so that lib/net's current namespace is that test namespace.
  */
 export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> {
-  const file = driver();
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, file, body, JSON.stringify(arg)], {
+    const child = spawn('ip', ['netns', 'exec', ns.name, BUN, 'run', DRIVER, body, JSON.stringify(arg)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
     });
     let out = '';
     let err = '';

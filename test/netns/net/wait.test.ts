@@ -1,4 +1,4 @@
-import { nsAt } from '../../../lib/net';
+import { nsAt } from './remote';
 import { makeNamespace, makeTopology, requireRoot } from '../../helpers/netns';
 import { inNetns, inNetnsOk } from './in-netns';
 

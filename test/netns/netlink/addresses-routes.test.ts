@@ -1,4 +1,4 @@
-import { parseAddresses, parseRoutes } from '../../../lib/net/ip-json';
+import { parseAddresses, parseRoutes } from '../../helpers/ip-json';
 import { makeNamespace, requireRoot, type TestNs } from '../../helpers/netns';
 import { failOp, okOps, runOps } from './bun';
 

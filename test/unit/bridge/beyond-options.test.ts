@@ -1,5 +1,5 @@
 import { Batch, NetValidationError, type NetnsRef } from '../../../lib/net';
-import { parseLinks } from '../../../lib/net/ip-json';
+import { parseLink, parseMessages, requests } from '../../../lib/netlink';
 import { parseBridgeConf } from '../../../plugins/bridge/config';
 import { BRIDGE_ALIAS } from '../../../plugins/bridge/remove-unused';
 import { request } from '../../helpers/fake-request';
@@ -28,13 +28,11 @@ describe('options', () => {
 
 describe('the removable-bridge mark', () => {
   const here: NetnsRef = { isCurrent: true, ref: '/proc/1/ns/net' };
-  test('set as the link alias; read back from ip -json', () => {
+  test('set as the link alias (IFLA_IFALIAS); the link decoder reads it back', () => {
     const b = new Batch(here, async () => ({ tolerated: [] })).setAlias('cni0', BRIDGE_ALIAS);
-    expect(b.steps.map((s) => (s.op.tool === 'ip' ? s.op.line : ''))).toEqual(['link set dev cni0 alias cni-ts-removable']);
-    const [link] = parseLinks(
-      JSON.stringify([{ ifindex: 3, ifname: 'cni0', flags: [], mtu: 1500, operstate: 'UP', ifalias: BRIDGE_ALIAS }]),
-    );
-    expect(link.alias).toBe(BRIDGE_ALIAS);
+    expect(b.steps.map((s) => s.op)).toEqual([{ tool: 'rtnl', call: { op: 'setAlias', name: 'cni0', alias: 'cni-ts-removable' } }]);
+    const [msg] = parseMessages(requests.setLink(3, { alias: BRIDGE_ALIAS }).finish(1));
+    expect(parseLink(msg).alias).toBe(BRIDGE_ALIAS);
   });
 
   test('an alias that would not survive a batch line is refused', () => {

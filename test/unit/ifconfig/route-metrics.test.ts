@@ -3,7 +3,8 @@ import { configureIface } from '../../../lib/kit/configure-iface';
 import { resultHasInterfaceMtu } from '../../../lib/kit/interface-mtu';
 import { seenState, validateExpectedRoutes, type SeenRoute } from '../../../lib/kit/validate';
 import { Batch, NetValidationError, type NetnsRef } from '../../../lib/net';
-import { parseRoutes } from '../../../lib/net/ip-json';
+import { parseMessages, parseRoute, requests } from '../../../lib/netlink';
+import { iproute2Line } from '../../helpers/iproute2-line';
 import { Cidr, Ip } from '../../../lib/ip';
 
 // Beyond the reference (issue 16, items 2 and 3): a 1.1 route's mtu and advmss are programmed
@@ -14,7 +15,9 @@ const ctr: NetnsRef = { isCurrent: false, ref: '/run/netns/ctr' };
 function routeLines(result: Omit<Result, 'cniVersion'>): string[] {
   const b = new Batch(ctr, async () => ({ tolerated: [] }));
   configureIface(b, 'eth0', { cniVersion: '1.1.0', ...result });
-  return b.steps.flatMap((s) => (s.op.tool === 'ip' && s.op.line.startsWith('route') ? [s.op.line] : []));
+  return b.steps.flatMap((s) =>
+    s.op.tool === 'rtnl' && s.op.call.op === 'addRoute' ? [iproute2Line(s.op.call).replace(/^ip: /, '')] : [],
+  );
 }
 
 const base = {
@@ -46,18 +49,20 @@ describe('route mtu and advmss are programmed', () => {
   });
 });
 
-describe('iproute2 reports route metrics', () => {
-  test('mtu and advmss from "metrics", absent when not set', () => {
-    const text = JSON.stringify([
-      { dst: '10.8.0.0/24', gateway: '10.9.0.2', dev: 'eth0', table: '100', metric: 5, flags: [], metrics: [{ mtu: 1400, advmss: 1360 }] },
-      { dst: '10.7.0.0/24', dev: 'eth0', scope: 'link', flags: [], metrics: [{ mtu: 1300 }] },
-      { dst: 'default', gateway: '10.9.0.1', dev: 'eth0', flags: [] },
-    ]);
-    expect(parseRoutes(text, 4).map((r) => [r.dst, r.table, r.metric, r.mtu, r.advmss])).toEqual([
-      ['10.8.0.0/24', 100, 5, 1400, 1360],
-      ['10.7.0.0/24', 254, undefined, 1300, undefined],
-      ['0.0.0.0/0', 254, undefined, undefined, undefined],
-    ]);
+describe('route metrics travel in RTA_METRICS', () => {
+  test('mtu and advmss are sent and decoded back, absent when not set', () => {
+    const decode = (r: requests.RouteRequest) => parseRoute(parseMessages(requests.newRoute(r).finish(1))[0]);
+    expect(
+      decode({ dst: '10.8.0.0/24', gw: '10.9.0.2', oif: 2, table: 100, priority: 5, metrics: { mtu: 1400, advmss: 1360 } }),
+    ).toMatchObject({
+      dst: '10.8.0.0/24',
+      table: 100,
+      metric: 5,
+      mtu: 1400,
+      advmss: 1360,
+    });
+    const plain = decode({ dst: '0.0.0.0/0', gw: '10.9.0.1', oif: 2 });
+    expect([plain?.table, plain?.mtu, plain?.advmss]).toEqual([254, undefined, undefined]);
   });
 });
 

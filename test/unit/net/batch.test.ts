@@ -1,4 +1,5 @@
 import { Batch, NetValidationError, type NetnsRef, type Step } from '../../../lib/net';
+import { stepLines } from '../../helpers/iproute2-line';
 
 const here: NetnsRef = { isCurrent: true, ref: '/proc/1/ns/net' };
 const ctr: NetnsRef = { isCurrent: false, ref: '/run/netns/ctr' };
@@ -12,7 +13,7 @@ function batch(ns: NetnsRef = here): { b: Batch; ran: Step[][] } {
   return { b, ran };
 }
 
-const lines = (b: Batch) => b.steps.map((s) => (s.op.tool === 'ip' || s.op.tool === 'bridge' ? `${s.op.tool}: ${s.op.line}` : s.op.tool));
+const lines = (b: Batch) => stepLines(b.steps);
 
 describe('batch lines', () => {
   test('bridge, veth with its peer placed in another namespace, macvlan, dummy', () => {

@@ -1,4 +1,4 @@
-import { parseAddresses as ipAddresses, parseLinks as ipLinks, parseRoutes as ipRoutes } from '../../../lib/net/ip-json';
+import { parseAddresses as ipAddresses, parseLinks as ipLinks, parseRoutes as ipRoutes } from '../../helpers/ip-json';
 import * as C from '../../../lib/netlink/constants';
 import { linkIndexOf, linkNameOf, parseAddress, parseBridgeVlans, parseLinks, parseRoute } from '../../../lib/netlink/parse';
 import { received, replyFixture } from './fixtures';

@@ -1,7 +1,8 @@
-import type { Address, BridgePortInfo, Link, Nexthop, Route } from './types';
-import type { IpFamily } from './validate';
+import type { Address, BridgePortInfo, Link, Nexthop, Route } from '../../lib/net/types';
+import type { IpFamily } from '../../lib/net/validate';
 
-// Parsers for iproute2's -json output. Only the fields the types promise are read, and every
+// The tests' oracle: parsers for iproute2's -json output (what the iproute2-era driver read),
+// to compare lib/netlink's decoders against what `ip -json` shows. Only the fields the types promise are read, and every
 // field is checked for its JSON type, so a different iproute2 version degrades to "absent"
 // rather than to a wrong value.
 

@@ -21,21 +21,72 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
 }
 
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch (e) {
+    if (errno(e) !== 'ENOENT') throw ioError(`cannot inspect ${file}`, e);
+    return undefined;
+  }
+}
+
 /**
- * Makes sure the state directory exists (with `create`) and is a real directory, not a symlink
- * someone planted. Returns false when it is missing and `create` is off.
+ * Refuses a directory whose owner is neither this user nor root, or that group or others may
+ * write (sticky or not: in a sticky directory others still create names, say a network
+ * directory or the index's). Whoever may write there can plant, hide or remove reservations, as
+ * in a dataDir another local user pre-created under /tmp. `what` says which directory it is.
  */
-export function ensureStateDir(dir: string, create: boolean): boolean {
+function checkTrusted(dir: string, st: fs.Stats, what: string): void {
+  const euid = process.geteuid?.() ?? 0;
+  const refuse = (why: string, fix: string) =>
+    new CniError(
+      ErrCode.Internal,
+      `host-local: ${what} ${dir} ${why}: refused, since whoever may write there controls the reservations; ${fix}`,
+    );
+  if (st.uid !== euid && st.uid !== 0) {
+    throw refuse(`belongs to uid ${st.uid}, neither this user (uid ${euid}) nor root`, 'remove it or choose another dataDir');
+  }
+  // A symlink's own mode is always 0777 and means nothing.
+  if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    const who = [st.mode & 0o020 ? 'its group' : '', st.mode & 0o002 ? 'others' : ''].filter(Boolean).join(' and ');
+    throw refuse(`is writable by ${who} (mode ${mode})`, `run "chmod go-w ${dir}"`);
+  }
+}
+
+/**
+ * The dataDir as configured may be a symlink (to move the state elsewhere), but only one this user
+ * or root made; what it leads to must pass the same checks.
+ */
+function checkDataDir(root: string): void {
+  const link = lstatOrUndefined(root);
+  if (!link) return;
+  if (link.isSymbolicLink()) checkTrusted(root, link, 'dataDir (a symbolic link)');
   let st: fs.Stats;
   try {
-    st = fs.lstatSync(dir);
+    st = fs.statSync(root);
   } catch (e) {
-    if (errno(e) !== 'ENOENT') throw ioError(`cannot inspect ${dir}`, e);
+    throw ioError(`cannot inspect ${root}`, e);
+  }
+  checkTrusted(root, st, 'dataDir');
+}
+
+/**
+ * Makes sure the state directory exists (with `create`), is a real directory, not a symlink
+ * someone planted, and that it and the dataDir holding it are trusted (checkTrusted). Returns
+ * false when it is missing and `create` is off.
+ */
+export function ensureStateDir(dir: string, create: boolean): boolean {
+  const root = path.dirname(dir);
+  let st = lstatOrUndefined(dir);
+  if (!st) {
     if (!create) return false;
+    // Nothing is created inside a dataDir that is refused.
+    checkDataDir(root);
     try {
       makeDirs(dir);
-    } catch (e2) {
-      throw ioError(`cannot create ${dir}`, e2);
+    } catch (e) {
+      throw ioError(`cannot create ${dir}`, e);
     }
     st = fs.lstatSync(dir);
   }
@@ -45,6 +96,8 @@ export function ensureStateDir(dir: string, create: boolean): boolean {
       `host-local: ${dir} is not a directory${st.isSymbolicLink() ? ' (a symbolic link, refused)' : ''}`,
     );
   }
+  checkDataDir(root);
+  checkTrusted(dir, st, 'network directory');
   return true;
 }
 

@@ -116,7 +116,8 @@ function addOnTmpfs(
   conf.ipam.dataDir = mnt;
   const script = [
     'set -e',
-    `mount -t tmpfs -o ${mountOpts} cnits-tmpfs "$MNT"`,
+    // mode=0755: a tmpfs root is 1777 by default, which host-local refuses as a dataDir.
+    `mount -t tmpfs -o mode=0755,${mountOpts} cnits-tmpfs "$MNT"`,
     prepare,
     'set +e',
     `ip netns exec "$HOSTNS" "$BIN" > "$OUT"`,

@@ -9,11 +9,12 @@ export interface ExecResult {
 }
 
 /**
- * The whole environment of every helper (ip, bridge, nsenter, sh, iptables-restore, nft, flock),
+ * The whole environment of every helper (iptables-save/-restore and nft for lib/netfilter; flock(1)
+ * only where Node runs lib/net, in tests),
  * built from scratch rather than filtered: the runtime's may carry LD_LIBRARY_PATH with an empty
  * entry (the working directory, where another user may plant a libc.so.6), LD_PRELOAD,
  * BASH_FUNC_*, ENV or SHELLOPTS for /bin/sh, NODE_OPTIONS, BUN_*, and the CNI_* of the request.
- * None of the tools needs anything from it. LC_ALL=C: iproute2's and the kernel's strerror texts
+ * None of the tools needs anything from it. LC_ALL=C: the tools' and the kernel's strerror texts
  * are matched to classify errors, so they must not be translated.
  */
 export const HELPER_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: SYSTEM_DIRS.join(':'), LC_ALL: 'C' });

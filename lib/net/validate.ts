@@ -1,9 +1,10 @@
 import { Ip, type IpFamily } from '../ip';
 
-// Everything that ends up in an `ip -batch` line, a `bridge -batch` line or the argv of the
-// namespace script passes through here first. iproute2 splits batch lines on whitespace, honours
-// quotes and '#' comments, and expands '%d' in new link names, so the accepted alphabets are
-// deliberately narrower than what the kernel itself would take.
+// Every name, address, MAC and namespace path a Batch step is built from passes through here
+// first. ADD keeps the alphabets the reference's users can rely on (and iproute2, which tools
+// and people use on the same links, can handle: no whitespace, quotes, '#', '%d'), so they are
+// deliberately narrower than what the kernel itself would take; DEL takes any name the kernel
+// accepts (checkAnyNetnsPath, exact-name lookups over netlink).
 
 export class NetValidationError extends Error {
   override readonly name = 'NetValidationError';
@@ -109,9 +110,9 @@ export function checkUint(n: number, what: string, min = 0, max = 0xffffffff): n
 const NETNS_PATH = /^\/[A-Za-z0-9_.:@+=,/-]*$/;
 
 /**
- * An absolute namespace path (/run/netns/x, /proc/<pid>/ns/net, a runtime's bind mount). The
- * path travels in batch lines (`netns PATH`), where iproute2 also reads it as a path only because
- * it contains a '/', so whitespace, quotes, '#' and '\' are refused.
+ * An absolute namespace path (/run/netns/x, /proc/<pid>/ns/net, a runtime's bind mount) for ADD:
+ * whitespace, quotes, '#' and '\' are refused, as they were when the path travelled in iproute2
+ * batch lines; the ADD contract stays the same now that the path is opened directly.
  */
 export function checkNetnsPath(path: string): string {
   if (typeof path !== 'string' || !NETNS_PATH.test(path)) {
@@ -122,7 +123,7 @@ export function checkNetnsPath(path: string): string {
   return path;
 }
 
-/** Any absolute path without NUL (DEL's CNI_NETNS): used only as a whole argv entry (nsenter --net=). */
+/** Any absolute path without NUL (DEL's CNI_NETNS): opened as is, never parsed. */
 export function checkAnyNetnsPath(path: string): string {
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0')) fail('namespace path', path, 'must be absolute');
   if (Buffer.byteLength(path) > 4095) fail('namespace path', path, 'too long');

@@ -49,7 +49,7 @@ export interface BridgeConf {
   gcGracePeriod: number;
 }
 
-// Interface names end up in iproute2 batch lines: the kernel layer's name check decides.
+// Interface names: the kernel layer's name check (the ADD alphabet of lib/net/validate.ts) decides.
 function parseBridgeName(top: ConfigReader): string {
   const name = top.string('bridge', DEFAULT_BRIDGE);
   if (!isIfName(name)) throw top.fail('bridge', 'must be an interface name (1-15 letters, digits, "_", "." or "-")', name);

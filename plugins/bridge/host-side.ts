@@ -82,8 +82,8 @@ const MAX_NAME_TRIES = 10;
 
 /**
  * Ensures the bridge and creates the veth pair, attached to the bridge with the configured port
- * flags, and puts the gateway addresses on the bridge (`gatewaySteps`), in one `ip -batch` (plus
- * one `bridge -batch` with VLANs). A clash of the random host
+ * flags, and puts the gateway addresses on the bridge (`gatewaySteps`), in one host batch over
+ * netlink (VLANs in a second one). A clash of the random host
  * name is retried with a new name, as in the reference. `onVethCreated` is called as soon as the
  * pair exists, so a later failure can remove it.
  */

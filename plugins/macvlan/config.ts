@@ -29,7 +29,7 @@ export interface MacvlanConf extends MasterConf {
   isLayer3: boolean;
 }
 
-// The master's name ends up in iproute2 batch lines, so it gets the kernel layer's name check.
+// The master's name gets the kernel layer's name check (the ADD alphabet of lib/net/validate.ts).
 function parseMaster(top: NetConf['top']): string | undefined {
   const master = top.optString('master');
   if (master === undefined || master === '') return undefined;

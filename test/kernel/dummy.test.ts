@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { noGcGrace } from '../helpers/gc-grace';
 import { makeTopology, type TestNs, type Topology } from '../helpers/netns';
 import { requireBinaries, reservations, runOk, runPlugin, tempDataDir, type PluginCall } from '../helpers/run-plugin';
 
@@ -276,7 +277,7 @@ describe('dummy STATUS and GC', () => {
   it('GC is forwarded to IPAM: reservations of invalid attachments are released', () => {
     ok({ command: 'ADD', conf: v11(), containerId: 'keep', ifName: 'dm0' });
     ok({ command: 'ADD', conf: v11(), containerId: 'gone', ifName: 'dm1' });
-    ok({ command: 'GC', conf: { ...v11(), 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'dm0' }] }, netns: '' });
+    ok({ command: 'GC', conf: noGcGrace({ ...v11(), 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'dm0' }] }), netns: '' });
     expect(reservations(dataDir, NETWORK)).toEqual(['10.70.0.2']);
   });
 });

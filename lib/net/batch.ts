@@ -8,21 +8,18 @@ export type RtnlCall =
   | { op: 'createVeth'; name: string; opts: LinkOptions; peer: VethPeer }
   | { op: 'createMacvlan'; name: string; opts: MacvlanOptions }
   | { op: 'createDummy'; name: string; opts: LinkOptions }
-  | { op: 'deleteLink' | 'setUp' | 'setDown' | 'setNoMaster'; name: string }
-  | { op: 'setMtu'; name: string; mtu: number }
+  | { op: 'deleteLink' | 'setUp'; name: string }
   | { op: 'setMac'; name: string; mac: string }
   | { op: 'setAlias'; name: string; alias: string }
   | { op: 'setPromisc'; name: string; on: boolean }
   | { op: 'setMaster'; name: string; master: string }
   | { op: 'rename'; name: string; newName: string }
-  | { op: 'moveToNetns'; name: string; target: NetnsRef }
   | { op: 'setBridgePort'; name: string; flags: { hairpin?: boolean; isolated?: boolean } }
   | { op: 'bridgeVlanAdd'; port: string; vid: number; flags: { pvid?: boolean; untagged?: boolean } }
   | { op: 'bridgeVlanDel'; port: string; vid: number }
   | { op: 'addAddress'; dev: string; cidr: string; noDad: boolean }
   | { op: 'delAddress'; dev: string; cidr: string }
-  | { op: 'addRoute'; route: RouteSpec; mode: RouteAddMode }
-  | { op: 'delRoute'; route: RouteSpec };
+  | { op: 'addRoute'; route: RouteSpec; mode: RouteAddMode };
 
 /** One operation of a batch, as it will be executed. */
 export type StepOp =
@@ -255,16 +252,6 @@ export class Batch {
     return this.rtnl(`set ${checkIfName(name)} up`, { op: 'setUp', name });
   }
 
-  setDown(name: string): this {
-    return this.rtnl(`set ${checkIfName(name)} down`, { op: 'setDown', name });
-  }
-
-  setMtu(name: string, mtu: number): this {
-    checkIfName(name);
-    checkUint(mtu, 'MTU', 68, 65535);
-    return this.rtnl(`set MTU of ${name} to ${mtu}`, { op: 'setMtu', name, mtu });
-  }
-
   setMac(name: string, mac: string): this {
     checkIfName(name);
     const m = checkMac(mac);
@@ -289,22 +276,10 @@ export class Batch {
     return this.rtnl(`attach ${name} to ${master}`, { op: 'setMaster', name, master });
   }
 
-  setNoMaster(name: string): this {
-    checkIfName(name);
-    return this.rtnl(`detach ${name} from its master`, { op: 'setNoMaster', name });
-  }
-
   rename(name: string, newName: string): this {
     checkIfName(name);
     checkIfName(newName, 'new interface name');
     return this.rtnl(`rename ${name} to ${newName}`, { op: 'rename', name, newName });
-  }
-
-  /** Moves a link into another namespace. */
-  moveToNetns(name: string, target: NetnsRef): this {
-    checkIfName(name);
-    if (!target.isCurrent) checkNetnsPath(target.ref);
-    return this.rtnl(`move ${name} to ${target.ref}`, { op: 'moveToNetns', name, target });
   }
 
   /** Bridge port flags (IFLA_INFO_SLAVE_DATA, as `ip link set … type bridge_slave`). */
@@ -377,11 +352,6 @@ export class Batch {
     if (route.mtu) r.mtu = checkUint(route.mtu, 'route MTU', 68, 65535);
     if (route.advmss) r.advmss = checkUint(route.advmss, 'route advmss', 1, 65535);
     return this.rtnl(`add route ${sel.desc}`, { op: 'addRoute', route: r, mode });
-  }
-
-  delRoute(route: RouteSpec): this {
-    const sel = routeSelector(route);
-    return this.rtnl(`delete route ${sel.desc}`, { op: 'delRoute', route: sel.route });
   }
 
   /** Writes /proc/sys/<key> in this namespace (key in the reference's dot-or-slash form). */

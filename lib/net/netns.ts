@@ -93,17 +93,6 @@ export class Netns implements NetnsRef {
     return this.nsPath === undefined ? 'netns' : netnsStatus(this.nsPath);
   }
 
-  /** Same namespace (same nsfs inode). False when either cannot be looked at. */
-  sameAs(other: Netns): boolean {
-    try {
-      const a = fs.statSync(this.ref);
-      const b = fs.statSync(other.ref);
-      return a.dev === b.dev && a.ino === b.ino;
-    } catch {
-      return false;
-    }
-  }
-
   /** The open namespace (opened on first use; NetError 'notfound' with netnsGone if the path is gone). */
   handle(): NetnsHandle {
     if (this.nsPath === undefined) {

@@ -31,12 +31,6 @@ function call(host: StepHost, c: RtnlCall): void {
       return r.deleteLink(c.name);
     case 'setUp':
       return r.setUp(c.name);
-    case 'setDown':
-      return r.setDown(c.name);
-    case 'setNoMaster':
-      return r.setNoMaster(c.name);
-    case 'setMtu':
-      return r.setMtu(c.name, c.mtu);
     case 'setMac':
       return r.setMac(c.name, c.mac);
     case 'setAlias':
@@ -47,8 +41,6 @@ function call(host: StepHost, c: RtnlCall): void {
       return r.setMaster(c.name, c.master);
     case 'rename':
       return r.rename(c.name, c.newName);
-    case 'moveToNetns':
-      return r.moveToNetns(c.name, host.target(c.target));
     case 'setBridgePort':
       return r.setBridgePort(c.name, c.flags);
     case 'bridgeVlanAdd':
@@ -61,8 +53,6 @@ function call(host: StepHost, c: RtnlCall): void {
       return r.delAddress(c.dev, c.cidr);
     case 'addRoute':
       return r.addRoute(c.route, c.mode);
-    case 'delRoute':
-      return r.delRoute(c.route);
   }
 }
 

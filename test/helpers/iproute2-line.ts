@@ -39,12 +39,6 @@ export function iproute2Line(c: RtnlCall): string {
       return `ip: link delete dev ${c.name}`;
     case 'setUp':
       return `ip: link set dev ${c.name} up`;
-    case 'setDown':
-      return `ip: link set dev ${c.name} down`;
-    case 'setNoMaster':
-      return `ip: link set dev ${c.name} nomaster`;
-    case 'setMtu':
-      return `ip: link set dev ${c.name} mtu ${c.mtu}`;
     case 'setMac':
       return `ip: link set dev ${c.name} address ${c.mac}`;
     case 'setAlias':
@@ -55,8 +49,6 @@ export function iproute2Line(c: RtnlCall): string {
       return `ip: link set dev ${c.name} master ${c.master}`;
     case 'rename':
       return `ip: link set dev ${c.name} name ${c.newName}`;
-    case 'moveToNetns':
-      return `ip: link set dev ${c.name} netns ${c.target.ref}`;
     case 'setBridgePort': {
       const f = c.flags;
       return `ip: link set dev ${c.name} type bridge_slave${f.hairpin !== undefined ? ` hairpin ${onOff(f.hairpin)}` : ''}${f.isolated !== undefined ? ` isolated ${onOff(f.isolated)}` : ''}`;
@@ -80,8 +72,6 @@ export function iproute2Line(c: RtnlCall): string {
       if (r.advmss) s += ` advmss ${r.advmss}`;
       return s;
     }
-    case 'delRoute':
-      return `ip: route del ${routeSel(c.route)}`;
   }
 }
 

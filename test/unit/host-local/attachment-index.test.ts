@@ -134,7 +134,7 @@ describe('host-local attachment index', () => {
     }
     expect(fs.statSync(indexFile).size).toBeLessThan(2 * 1024 + 65536 + 2048);
     expect((await session((s) => s.findByAttachment(k('c9')))).map(String)).toEqual(['10.1.0.9']);
-  });
+  }, 60_000); // 16 locked sessions of 100 reservations each: seconds on a loaded 2-core machine
 
   it('is optional: an unusable index location changes nothing', async () => {
     fs.writeFileSync(path.join(dataDir, '.cni-ts-index'), 'not a directory');

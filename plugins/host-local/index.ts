@@ -17,12 +17,17 @@ function attachment(req: Request): AttachmentKey {
   return { containerId: req.containerId, ifName: req.ifName };
 }
 
-/** Runs `fn` on the network's store under its lock; undefined when the state dir is missing and `create` is off. */
+/**
+ * Runs `fn` on the network's store under its lock, and makes what it changed durable before the
+ * answer; undefined when the state dir is missing and `create` is off.
+ */
 async function withStore<T>(conf: HostLocalConfig, create: boolean, fn: (store: DiskStore) => T): Promise<T | undefined> {
   const store = await DiskStore.open(conf.dataDir, conf.name, create, conf.rangeSets.length);
   if (!store) return undefined;
   try {
-    return fn(store);
+    const result = fn(store);
+    store.sync();
+    return result;
   } finally {
     store.close();
   }

@@ -5,7 +5,17 @@ import { Ip } from '../../../lib/ip';
 import { AttachmentIndex, indexFiles } from './attachment-index';
 import { currentBootId } from './boot-id';
 import { FileLockError, lockFile, type HeldLock } from '../../../lib/net/file-lock';
-import { createExclusive, createTemp, ensureStateDir, ioError, networkDir, readStateFile, removeName, replaceFile } from './state-dir';
+import {
+  createExclusive,
+  createTemp,
+  ensureStateDir,
+  ioError,
+  networkDir,
+  readStateFile,
+  removeName,
+  replaceFile,
+  syncDir,
+} from './state-dir';
 import { holds, holdsLegacy, parseReservationContent, reservationContent, type AttachmentKey, type Reservation, type Store } from './store';
 
 // The Go plugin's names. Our temporaries start with '.', so no parser takes them for an
@@ -54,6 +64,8 @@ export function reservedIps(dir: string): Ip[] {
  */
 export class DiskStore implements Store {
   private index: AttachmentIndex | undefined;
+  /** A name was created or removed in the directory since the last `sync`. */
+  private changed = false;
 
   private constructor(
     readonly dir: string,
@@ -85,6 +97,21 @@ export class DiskStore implements Store {
       throw ioError(`cannot prepare ${dir}`, e);
     }
     return store;
+  }
+
+  /**
+   * Makes the operation's reservations and releases durable: one fsync of the directory for every
+   * name linked, renamed or removed (file contents were synced as they were written). Called
+   * before the answer is printed, under the lock, and before the index records the change.
+   */
+  sync(): void {
+    if (!this.changed) return;
+    try {
+      syncDir(this.dir);
+    } catch (e) {
+      throw ioError(`cannot sync ${this.dir}`, e);
+    }
+    this.changed = false;
   }
 
   /** Saves the index (best effort: it is only a cache) and releases the lock. */
@@ -158,6 +185,7 @@ export class DiskStore implements Store {
     this.liveIndex();
     this.markIndexDirty();
     if (!this.create(ip, reservationContent(key))) return false;
+    this.changed = true;
     const boot = currentBootId();
     this.index?.added(ip, { containerId: key.containerId.trim(), ifName: key.ifName, ...(boot ? { boot } : {}) });
     try {
@@ -261,6 +289,7 @@ export class DiskStore implements Store {
       throw ioError(`cannot release ${ip.toString()} in ${this.dir}`, e);
     }
     this.index?.removed(ip);
+    if (existed) this.changed = true;
     return existed;
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CniError, ErrCode } from '../../../lib/cni/errors';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
 /**
  * `<dataDir>/<network>`, refusing any name that would leave dataDir. The dispatcher already
@@ -120,6 +120,20 @@ function makeDirs(dir: string): void {
     } catch (e) {
       if (errno(e) !== 'EEXIST') throw e;
     }
+    syncDir(path.dirname(d));
+  }
+}
+
+/**
+ * fsync(2) of a directory: makes the names created, renamed or removed in it durable (the files'
+ * own contents are synced when written, see createExclusive).
+ */
+export function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -159,11 +173,16 @@ export function readStateFile(file: string): string | undefined {
   }
 }
 
-/** Creates `file` exclusively (never through a symlink) with `content`, mode 0600. */
+/**
+ * Creates `file` exclusively (never through a symlink) with `content`, mode 0600, and syncs the
+ * content to disk before anything links or renames it into place: after a power loss a name is
+ * then either missing or complete, never empty.
+ */
 export function createExclusive(file: string, content: string): void {
   const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });

@@ -119,7 +119,9 @@ async function addIpamFirst(a: Attachment): Promise<void> {
   const gateways = applyGateways(a.result, a.conf);
   const onBridge = bridgeGatewaySteps(a.conf, bridge, gateways);
   const links = async (): Promise<void> => finishContainer(a, await createLinks(a, bridge, onBridge), bridge, gateways);
-  await allOrFirstError([links(), startMasquerade(a)] as const);
+  // Masquerading first: its helper processes run while this thread is in the netlink calls.
+  const masquerade = startMasquerade(a);
+  await allOrFirstError([links(), masquerade] as const);
 }
 
 /**
@@ -142,7 +144,8 @@ async function addIpamAfterLink(a: Attachment): Promise<void> {
       throw stepFailed(`set gateway address on "${a.conf.bridge}"`, e);
     });
   }
-  await allOrFirstError([finishContainer(a, side, bridge, gateways), startMasquerade(a)] as const);
+  const masquerade = startMasquerade(a);
+  await allOrFirstError([finishContainer(a, side, bridge, gateways), masquerade] as const);
 }
 
 async function cmdAdd(req: Request): Promise<Result> {
@@ -180,6 +183,20 @@ async function cmdAdd(req: Request): Promise<Result> {
  */
 async function cmdDel(req: Request): Promise<void> {
   const conf = parseBridgeConf(req);
+  // The rule teardowns start first: their helper processes run while this thread is in the
+  // netlink calls that delete the link.
+  const rules: Array<Promise<unknown>> = [];
+  if (conf.isLayer3 && conf.ipMasq) {
+    rules.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
+  }
+  if (conf.macSpoofCheck) {
+    // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
+    rules.push(
+      teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) =>
+        process.stderr.write(`bridge: ${(e as Error).message}\n`),
+      ),
+    );
+  }
   // The address is released only once the link is gone (or its namespace is), as the reference
   // does since it moved IPAM DEL last: a link that could not be deleted keeps its address, and
   // the failed DEL is retried, instead of the next pod getting an address still in use.
@@ -191,17 +208,7 @@ async function cmdDel(req: Request): Promise<void> {
         );
   const parts: Array<Promise<unknown>> = [conf.isLayer3 ? linkGone.then(() => delegate('DEL', conf.net.ipamType, req)) : linkGone];
   if (conf.removeBridgeWhenUnused) parts.push(linkGone.then(() => removeBridgeIfUnused(Netns.current(), conf)));
-  if (conf.isLayer3 && conf.ipMasq) {
-    parts.push(teardownMasquerade(masqOwner(req, conf)).catch((e: unknown) => Promise.reject(stepFailed('remove masquerade rules', e))));
-  }
-  if (conf.macSpoofCheck) {
-    // As in the reference, a spoof check that cannot be removed is reported but does not fail DEL.
-    parts.push(
-      teardownSpoofCheck(spoofCheckId(req.containerId, req.ifName)).catch((e: unknown) =>
-        process.stderr.write(`bridge: ${(e as Error).message}\n`),
-      ),
-    );
-  }
+  parts.push(...rules);
   await allOrFirstError(parts).catch((e: unknown) => {
     throw stepFailed(`delete ${req.ifName}`, e);
   });

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -10,8 +11,44 @@ export const BINARY_NAME = 'cni-ts';
 
 export type Log = (line: string) => void;
 
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+
+/**
+ * A fresh temporary name beside `name`: unpredictable (whoever else may write in the directory
+ * cannot plant a symlink there in advance), with our pid for removeStaleTemps.
+ */
 function tempName(dir: string, name: string): string {
-  return path.join(dir, `.${name}.tmp-${process.pid}`);
+  return path.join(dir, `.${name}.tmp-${process.pid}-${crypto.randomBytes(8).toString('hex')}`);
+}
+
+/**
+ * Creates `tmp` exclusively, never through a symlink (O_EXCL|O_NOFOLLOW), fills it by `write`,
+ * sets `mode` and syncs it; removes it again if anything fails.
+ */
+function createTempFile(tmp: string, mode: number, write: (fd: number) => void): void {
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    write(fd);
+    fs.fchmodSync(fd, mode);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+}
+
+function copyInto(source: string, fd: number): void {
+  const src = fs.openSync(source, O_RDONLY);
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let n; (n = fs.readSync(src, buf, 0, buf.length, null)) > 0;) {
+      for (let off = 0; off < n;) off += fs.writeSync(fd, buf, off, n - off);
+    }
+  } finally {
+    fs.closeSync(src);
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -27,7 +64,7 @@ function isAlive(pid: number): boolean {
 // 100 MB of clutter in the plugin directory.
 function removeStaleTemps(dir: string, names: readonly string[]): void {
   for (const entry of fs.readdirSync(dir)) {
-    const m = /^\.(.+)\.tmp-(\d+)$/.exec(entry);
+    const m = /^\.(.+)\.tmp-(\d+)(?:-[0-9a-f]{16})?$/.exec(entry);
     if (m && names.includes(m[1]) && (Number(m[2]) === process.pid || !isAlive(Number(m[2])))) {
       fs.rmSync(path.join(dir, entry), { force: true });
     }
@@ -40,16 +77,81 @@ function removeStaleTemps(dir: string, names: readonly string[]): void {
  */
 export const REPLACED_DIR = '.cni-ts-replaced';
 
-/** Keeps `file` under REPLACED_DIR by a hard link, unless an earlier install already kept one. */
+/**
+ * Beside each kept plugin `<name>`, `<name>.sha256` records what it was when kept: "sha256 <hex>"
+ * of a regular file, or "symlink <target>" (distributions link /opt/cni/bin names to their files).
+ */
+const HASH_SUFFIX = '.sha256';
+
+function fingerprint(file: string): string {
+  if (fs.lstatSync(file).isSymbolicLink()) return `symlink ${fs.readlinkSync(file)}`;
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return `sha256 ${hash.digest('hex')}`;
+}
+
+/** Why REPLACED_DIR cannot be trusted (a symlink, someone else's, writable by others), or null. */
+function untrustedKeepDir(keep: string): string | null {
+  const st = fs.lstatSync(keep);
+  if (!st.isDirectory()) return `${keep} is not a directory`;
+  const euid = process.geteuid?.() ?? 0;
+  if (st.uid !== euid && st.uid !== 0) return `${keep} belongs to uid ${st.uid}`;
+  if ((st.mode & 0o022) !== 0) return `${keep} is writable by group or others`;
+  return null;
+}
+
+/** Keeps `file` under REPLACED_DIR by a hard link, with its hash, unless an earlier install already kept one. */
 function keepReplaced(dir: string, name: string): void {
   const keep = path.join(dir, REPLACED_DIR);
-  fs.mkdirSync(keep, { recursive: true, mode: 0o755 });
-  if (statOrNull(path.join(keep, name))) return;
+  fs.mkdirSync(keep, { mode: 0o755, recursive: true });
+  const untrusted = untrustedKeepDir(keep);
+  if (untrusted) throw new Error(`cannot keep the replaced ${name}: ${untrusted}`);
+  if (lstatOrNull(path.join(keep, name))) return;
+  const recorded = fingerprint(path.join(dir, name));
   try {
     fs.linkSync(path.join(dir, name), path.join(keep, name));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
   }
+  const hashFile = path.join(keep, `${name}${HASH_SUFFIX}`);
+  fs.rmSync(hashFile, { force: true });
+  createTempFile(hashFile, 0o644, (fd) => fs.writeSync(fd, `${recorded}\n`));
+}
+
+/**
+ * Why the kept `name` must not be put back, or null: uninstall restores only what install kept,
+ * in a trusted REPLACED_DIR, owned by this user or root, and still as install recorded it: a
+ * regular file (no other hard link, no set-id bit) with the same SHA-256, or the same symlink.
+ */
+function unfitToRestore(keep: string, name: string): string | null {
+  const untrusted = untrustedKeepDir(keep);
+  if (untrusted) return untrusted;
+  const kept = path.join(keep, name);
+  const st = fs.lstatSync(kept);
+  const euid = process.geteuid?.() ?? 0;
+  if (st.uid !== euid && st.uid !== 0) return `${kept} belongs to uid ${st.uid}`;
+  if (!st.isFile() && !st.isSymbolicLink()) return `${kept} is not a regular file`;
+  if (st.isFile() && st.nlink !== 1) return `${kept} has ${st.nlink} names`;
+  if ((st.mode & 0o6000) !== 0 && st.isFile()) return `${kept} is set-uid or set-gid`;
+  let recorded: string;
+  try {
+    const fd = fs.openSync(path.join(keep, `${name}${HASH_SUFFIX}`), O_RDONLY | O_NOFOLLOW);
+    try {
+      recorded = fs.readFileSync(fd, 'utf8').trim();
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return `${kept} has no recorded hash`;
+  }
+  return fingerprint(kept) === recorded ? null : `${kept} is not what install kept (it changed since)`;
 }
 
 function fsyncPath(p: string): void {
@@ -58,6 +160,15 @@ function fsyncPath(p: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
   }
 }
 
@@ -128,22 +239,25 @@ export function installBinary(source: string, dir: string, plugins: readonly str
     .map((name) => path.join(dir, name))
     .filter((file) => fs.existsSync(file) && !sameContent(file, binary) && !sameContent(file, source));
   for (const file of foreign) keepReplaced(dir, path.basename(file));
+  const temps: string[] = [];
   try {
     if (!sameContent(source, binary) || (fs.statSync(binary).mode & 0o777) !== 0o755) {
       const tmp = tempName(dir, BINARY_NAME);
-      fs.copyFileSync(source, tmp);
-      fs.chmodSync(tmp, 0o755);
-      fsyncPath(tmp);
+      temps.push(tmp);
+      createTempFile(tmp, 0o755, (fd) => copyInto(source, fd));
       fs.renameSync(tmp, binary);
     }
     for (const name of plugins) {
-      fs.linkSync(binary, tempName(dir, name));
-      fs.renameSync(tempName(dir, name), path.join(dir, name));
+      // link(2) never follows or replaces an existing name.
+      const tmp = tempName(dir, name);
+      temps.push(tmp);
+      fs.linkSync(binary, tmp);
+      fs.renameSync(tmp, path.join(dir, name));
     }
   } finally {
     // Also catches the one case where rename(2) succeeds without moving anything: when both
     // names are already links to the same inode.
-    for (const name of names) fs.rmSync(tempName(dir, name), { force: true });
+    for (const tmp of temps) fs.rmSync(tmp, { force: true });
   }
   fsyncPath(dir);
   for (const file of foreign)
@@ -172,15 +286,19 @@ export function uninstallBinary(dir: string, plugins: readonly string[], log: Lo
       log(`left ${file}: it is not cni-ts`);
       continue;
     }
-    if (statOrNull(kept)) {
+    const isKept = lstatOrNull(kept) !== null;
+    const unfit = isKept ? unfitToRestore(keep, name) : null;
+    if (unfit) log(`did not put back ${kept}: ${unfit}`);
+    if (isKept && !unfit) {
       fs.renameSync(kept, file);
+      fs.rmSync(path.join(keep, `${name}${HASH_SUFFIX}`), { force: true });
       restored.push(name);
     } else if (fs.existsSync(file)) {
       fs.unlinkSync(file);
       removed.push(name);
     }
   }
-  if (statOrNull(keep) && fs.readdirSync(keep).length === 0) fs.rmdirSync(keep);
+  if (lstatOrNull(keep)?.isDirectory() && fs.readdirSync(keep).length === 0) fs.rmdirSync(keep);
   // Last, so that an interrupted uninstall can be run again.
   fs.unlinkSync(binary);
   removed.push(BINARY_NAME);
@@ -199,9 +317,7 @@ export function writeFileAtomic(file: string, content: string, mode = 0o644): bo
   removeStaleTemps(dir, [path.basename(file)]);
   const tmp = tempName(dir, path.basename(file));
   try {
-    fs.writeFileSync(tmp, content, { mode });
-    fs.chmodSync(tmp, mode);
-    fsyncPath(tmp);
+    createTempFile(tmp, mode, (fd) => fs.writeSync(fd, content));
     fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });

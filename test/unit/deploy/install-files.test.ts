@@ -86,3 +86,100 @@ test('writeFileAtomic writes by rename, skips unchanged content, and leaves no t
   expect(fs.statSync(file).mode & 0o777).toBe(0o644);
   expect(fs.readdirSync(path.dirname(file))).toEqual(['10-x.conflist']);
 });
+
+// Issue 15 item 8: temporary files get unpredictable names and are created with
+// O_EXCL|O_NOFOLLOW, so a symlink planted in the directory is never written through; uninstall
+// puts back only what install kept, unchanged.
+describe('installer hardening', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('temporary names are unpredictable: never .<name>.tmp-<pid>, never the same twice', () => {
+    const renamed: string[] = [];
+    const rename = fs.renameSync;
+    jest.spyOn(fs, 'renameSync').mockImplementation((from, to) => {
+      renamed.push(path.basename(String(from)));
+      rename(from, to);
+    });
+    const dir = path.join(tmp, 'bin');
+    installBinary(source('v1'), dir, PLUGIN_NAMES, log);
+    writeFileAtomic(path.join(dir, 'x.conf'), 'a');
+    writeFileAtomic(path.join(dir, 'x.conf'), 'b');
+    expect(renamed.length).toBeGreaterThan(5);
+    for (const name of renamed) {
+      expect(name).toMatch(new RegExp(`^\\..+\\.tmp-${process.pid}-[0-9a-f]{16}$`));
+    }
+    expect(new Set(renamed).size).toBe(renamed.length);
+  });
+
+  test('a symlink planted at a temporary name just before it is created is not written through', () => {
+    const victim = path.join(tmp, 'victim');
+    fs.writeFileSync(victim, 'precious');
+    const open = fs.openSync;
+    jest.spyOn(fs, 'openSync').mockImplementation((file, flags, mode) => {
+      if (String(file).includes('.tmp-') && typeof flags === 'number' && flags & fs.constants.O_CREAT) fs.symlinkSync(victim, file);
+      return open(file, flags, mode);
+    });
+    const dir = path.join(tmp, 'bin');
+    expect(() => installBinary(source('v1'), dir, PLUGIN_NAMES, log)).toThrow(/EEXIST/);
+    expect(() => writeFileAtomic(path.join(dir, 'x.conf'), 'evil')).toThrow(/EEXIST/);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  function installedOverGoBridge(sub = 'bin'): { dir: string; kept: string } {
+    const dir = path.join(tmp, sub);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'bridge'), 'go bridge', { mode: 0o755 });
+    installBinary(source('v1'), dir, PLUGIN_NAMES, log);
+    return { dir, kept: path.join(dir, '.cni-ts-replaced', 'bridge') };
+  }
+
+  test('uninstall does not put back a kept plugin that was swapped for a symlink', () => {
+    const { dir, kept } = installedOverGoBridge();
+    fs.rmSync(kept);
+    fs.symlinkSync('/etc/shadow', kept);
+    uninstallBinary(dir, PLUGIN_NAMES, log);
+    expect(fs.existsSync(path.join(dir, 'bridge'))).toBe(false);
+    expect(logged.join('\n')).toMatch(/did not put back .*bridge: .* changed since/);
+  });
+
+  test('uninstall does not put back a kept plugin whose content changed, nor a hard link to another file', () => {
+    const { dir, kept } = installedOverGoBridge();
+    fs.writeFileSync(kept, 'not the go bridge');
+    uninstallBinary(dir, PLUGIN_NAMES, log);
+    expect(fs.existsSync(path.join(dir, 'bridge'))).toBe(false);
+    expect(logged.join('\n')).toMatch(/did not put back .*bridge: .* changed since/);
+
+    const again = installedOverGoBridge('bin2');
+    fs.rmSync(again.kept);
+    fs.linkSync(source('other'), again.kept);
+    uninstallBinary(again.dir, PLUGIN_NAMES, log);
+    expect(logged.join('\n')).toMatch(/did not put back .*bridge: .* has 2 names/);
+  });
+
+  test('a kept directory that is a symlink or writable by others is refused by install and uninstall', () => {
+    const dir = path.join(tmp, 'bin');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'bridge'), 'go bridge', { mode: 0o755 });
+    const elsewhere = path.join(tmp, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.symlinkSync(elsewhere, path.join(dir, '.cni-ts-replaced'));
+    expect(() => installBinary(source('v1'), dir, PLUGIN_NAMES, log)).toThrow(/is not a directory/);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+
+    const { dir: dir2, kept } = installedOverGoBridge('bin2');
+    fs.chmodSync(path.dirname(kept), 0o777);
+    uninstallBinary(dir2, PLUGIN_NAMES, log);
+    expect(fs.existsSync(path.join(dir2, 'bridge'))).toBe(false);
+    expect(logged.join('\n')).toMatch(/did not put back .*writable by group or others/);
+  });
+
+  test('a plugin that was a symlink (as distributions ship them) is kept and put back as that symlink', () => {
+    const dir = path.join(tmp, 'bin');
+    fs.mkdirSync(dir);
+    fs.symlinkSync('/usr/lib/cni/bridge', path.join(dir, 'bridge'));
+    installBinary(source('v1'), dir, PLUGIN_NAMES, log);
+    uninstallBinary(dir, PLUGIN_NAMES, log);
+    expect(fs.readlinkSync(path.join(dir, 'bridge'))).toBe('/usr/lib/cni/bridge');
+    expect(fs.readdirSync(dir)).toEqual(['bridge']);
+  });
+});

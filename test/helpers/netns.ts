@@ -104,8 +104,24 @@ function deleteNamespace(name: string): void {
       }
     }
   }
-  if (fs.existsSync(`/run/netns/${name}`)) run('ip', ['netns', 'delete', name]);
+  if (fs.existsSync(`/run/netns/${name}`)) {
+    forgetNamespaceState(fs.statSync(`/run/netns/${name}`).ino);
+    run('ip', ['netns', 'delete', name]);
+  }
   live.delete(name);
+}
+
+/**
+ * bridge keeps per-namespace state in /run/cni-ts keyed by the namespace's inode (GC marks,
+ * locks). The kernel reuses the inode for a later namespace, so the state goes with the namespace:
+ * an old GC mark would otherwise make a later test's rules look stale for long.
+ */
+function forgetNamespaceState(ino: number): void {
+  const dir = '/run/cni-ts';
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir)) {
+    if (new RegExp(`^[a-z-]+-${ino}-`).test(entry)) fs.rmSync(`${dir}/${entry}`, { force: true });
+  }
 }
 
 /** Creates one namespace with lo up. */

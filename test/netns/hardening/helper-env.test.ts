@@ -5,9 +5,10 @@ import { requireRoot } from '../../helpers/netns';
 import { NOTHING_LEFT, requireBinaries, withSandbox } from '../bridge/harness';
 import { runRaw } from './run';
 
-// Issue 15 item 1: the helpers a plugin starts (ip, nsenter, sh, iptables-restore, nft, flock)
-// get a clean environment and come from the system directories, whatever the runtime's
-// environment, PATH and working directory hold.
+// Issue 15 item 1: the helpers a plugin starts (since the netlink driver only iptables-save/-restore
+// and nft; ip, bridge, nsenter and flock are planted too, to prove none of them is run) get a clean
+// environment and come from the system directories, whatever the runtime's environment, PATH and
+// working directory hold.
 
 beforeAll(() => {
   requireRoot();
@@ -71,7 +72,7 @@ describe('helper processes under a hostile runtime environment', () => {
     });
   });
 
-  test('a container namespace given as a /proc path (entered through nsenter) works the same', async () => {
+  test('a container namespace given as a /proc path (opened in-process) works the same', async () => {
     await withSandbox(async (s) => {
       const holder = await s.ctr.background('sleep', ['60']);
       const conf = s.conf();

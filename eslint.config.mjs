@@ -28,7 +28,7 @@ const LIB_MAY_IMPORT = {
   cni: ['cni', 'ip'],
   net: ['net', 'netlink', 'ip'],
   netlink: ['netlink', 'net', 'ip'],
-  netfilter: ['netfilter', 'net', 'ip'],
+  netfilter: ['netfilter', 'net', 'netlink', 'ip'],
   kit: ['kit', 'cni', 'net', 'netlink', 'netfilter', 'ip'],
   cli: ['cli', 'cni', 'ip'],
 };

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { parseIptablesSave, restoreLine, ruleOption, ruleTarget, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { masqChainName, masqComment } from './masq-naming';
+import { nfTableKnownAbsent } from './nft';
 import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
@@ -136,8 +138,23 @@ export function missingMasqRules(table: SavedTable, owner: MasqOwner, addrs: rea
 const SAVE: Record<IpFamily, string> = { 4: 'iptables-save', 6: 'ip6tables-save' };
 const RESTORE: Record<IpFamily, string> = { 4: 'iptables-restore', 6: 'ip6tables-restore' };
 
+/**
+ * With iptables-nft, a nat table nf_tables does not have is saved as its four built-in chains and
+ * no rule: known that way without running iptables-save (lib/netlink asks nf_tables in-process).
+ * iptables-legacy keeps its tables elsewhere, so there the save always runs.
+ */
+function natTableKnownAbsent(family: IpFamily): boolean {
+  try {
+    if (!fs.realpathSync(toolPath(SAVE[family])).endsWith('/xtables-nft-multi')) return false;
+  } catch {
+    return false;
+  }
+  return nfTableKnownAbsent(family === 4 ? 'ip' : 'ip6', 'nat');
+}
+
 /** The nat table of one family, or undefined when that iptables cannot be used here. */
 export async function readNatTable(family: IpFamily): Promise<SavedTable | undefined> {
+  if (natTableKnownAbsent(family)) return { chains: new Set(['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']), rules: [] };
   const o = await execFile(toolPath(SAVE[family]), ['-t', 'nat']);
   return o.status === 0 ? parseIptablesSave(o.stdout) : undefined;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { reasonOf } from '../net/errors';
 import { execFile, type ExecResult } from '../net/exec';
 import { toolPath } from '../net/tools';
+import { C, nftTableExists, type NftFamily } from '../netlink';
 
 // nft through its JSON interface both ways: `nft -j list …` to read, `nft -j -f -` to change.
 // JSON rather than the text syntax because names and comments then need no quoting rules
@@ -38,8 +39,23 @@ function isChain(v: unknown): v is { chain: { name: string } } {
   return typeof v === 'object' && v !== null && 'chain' in v;
 }
 
-/** `nft -j list <what…>`, e.g. ('table', 'inet', 'cni_plugins_masquerade'). */
+/**
+ * Whether nf_tables is known not to have a table in this namespace, asked in-process (lib/netlink)
+ * where that is possible (the Bun executable); false when it has it or the question could not be
+ * asked (the caller then runs the tool, which will tell).
+ */
+export function nfTableKnownAbsent(family: string, name: string): boolean {
+  if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
+  try {
+    return !nftTableExists(family as NftFamily, name);
+  } catch {
+    return false;
+  }
+}
+
+/** `nft -j list <what…>`, e.g. ('table', 'inet', 'cni_plugins_masquerade'); a table nf_tables does not have is 'absent' without running nft. */
 export async function nftList(...what: string[]): Promise<NftListing> {
+  if (what.length === 3 && what[0] === 'table' && nfTableKnownAbsent(what[1], what[2])) return 'absent';
   const o = await execFile(toolPath('nft'), ['-j', 'list', ...what]);
   if (o.status !== 0) {
     if (o.status > 0 && /No such file or directory/.test(o.stderr)) return 'absent';

@@ -3,6 +3,15 @@
 // Linux architecture, except the open(2) flags, which live in libc.ts.
 
 export const NETLINK_ROUTE = 0;
+export const NETLINK_NETFILTER = 12;
+
+// nfnetlink (linux/netfilter/nfnetlink.h, nf_tables.h, netfilter.h): enough to ask for a table.
+export const NFNL_SUBSYS_NFTABLES = 10;
+export const NFNETLINK_V0 = 0;
+export const NFT_MSG_GETTABLE = 1;
+export const NFT_MSG_NEWTABLE = 0;
+export const NFTA_TABLE_NAME = 1;
+export const NFPROTO = { inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10 } as const;
 export const SOL_NETLINK = 270;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;

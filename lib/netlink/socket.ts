@@ -3,9 +3,10 @@ import type { Transport } from './conn';
 import { EMSGSIZE, SyscallError } from './errors';
 import { AF_NETLINK, libc, MSG_TRUNC, SO_RCVBUF, SO_SNDBUF, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from './libc';
 
-// A NETLINK_ROUTE socket over libc (Bun only). It talks to the namespace it was created in for
-// its whole life, whatever namespace the thread is in later: that is why netns.ts creates it
-// while switched into the target namespace and switches back at once.
+// A NETLINK_ROUTE (or, for nftables.ts, NETLINK_NETFILTER) socket over libc (Bun only). It talks
+// to the namespace it was created in for its whole life, whatever namespace the thread is in
+// later: that is why netns.ts creates it while switched into the target namespace and switches
+// back at once.
 
 /** struct sockaddr_nl of the kernel: family AF_NETLINK, port 0, no groups. */
 const KERNEL = (() => {
@@ -23,8 +24,8 @@ export class NetlinkSocket implements Transport {
   private constructor(private fd: number) {}
 
   /** A socket in the thread's current namespace, with extended ACKs and capped error echoes. */
-  static open(): NetlinkSocket {
-    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  static open(protocol = NETLINK_ROUTE): NetlinkSocket {
+    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     try {
       // As iproute2: room for large dumps. Best effort, like the ACK options (older kernels).
       for (const [level, name, value] of [

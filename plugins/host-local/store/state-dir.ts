@@ -126,10 +126,12 @@ function makeDirs(dir: string): void {
 
 /**
  * fsync(2) of a directory: makes the names created, renamed or removed in it durable (the files'
- * own contents are synced when written, see createExclusive).
+ * own contents are synced when written, see createExclusive). A symlink is followed: a dataDir
+ * may be one (its owner was checked), and opening a directory read-only to sync it changes
+ * nothing in it.
  */
 export function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY);
   try {
     fs.fsyncSync(fd);
   } finally {

@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import { NetError, type Batch, type Netns } from '../net';
+import { hexDigest } from '../net/digest';
 
 /**
  * The temporary name of an attachment's new link (a link created from the host side straight
@@ -8,7 +8,7 @@ import { NetError, type Batch, type Netns } from '../net';
  * after an ADD killed before the rename finds and removes it.
  */
 export function temporaryName(containerId: string, ifName: string): string {
-  return `mvtmp${crypto.createHash('sha256').update(`${containerId}\0${ifName}`).digest('hex').slice(0, 8)}`;
+  return `mvtmp${hexDigest('sha256', `${containerId}\0${ifName}`).slice(0, 8)}`;
 }
 
 /**

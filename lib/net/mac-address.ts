@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { randomBytes } from './digest';
 
 // The three spellings Go's net.ParseMAC accepts for a 48-bit Ethernet address.
 const COLON = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -26,7 +26,7 @@ export function isAssignableMac(mac: string): boolean {
  * the bridge's "follow the lowest port" rule changes it later.
  */
 export function randomMac(): string {
-  const bytes = crypto.randomBytes(6);
+  const bytes = randomBytes(6);
   bytes[0] = (bytes[0] & 0xfe) | 0x02;
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -1,11 +1,11 @@
-import crypto from 'node:crypto';
+import { hexDigest } from '../net/digest';
 
 // Names and comments of the masquerade rules, byte for byte those of the Go reference plugins
 // (containernetworking/plugins pkg/utils and pkg/ip), so that rules written by either
 // implementation are found and removed by the other.
 
 function sha512Hex(text: string): string {
-  return crypto.createHash('sha512').update(text, 'utf8').digest('hex');
+  return hexDigest('sha512', text);
 }
 
 /** `prefix` followed by the hex SHA-512 of `toHash`, cut to `length` characters. */

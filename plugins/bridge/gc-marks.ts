@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { olderThanGrace } from '../../lib/kit/gc-grace';
+import { randomBytes } from '../../lib/net/digest';
 import { lockFile } from '../../lib/net/file-lock';
 import type { RipeForGc } from '../../lib/netfilter/masquerade';
 import { netnsStatePath } from './remove-unused';
@@ -40,7 +40,7 @@ function writeMarks(file: string, marks: ReadonlyMap<string, number>): void {
     fs.rmSync(file, { force: true });
     return;
   }
-  const tmp = `${file}.${crypto.randomBytes(8).toString('hex')}.tmp`;
+  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, JSON.stringify(Object.fromEntries(marks)));

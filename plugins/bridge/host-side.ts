@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import type { Interface } from '../../lib/cni/result';
 import { isNetError, type Address, type Batch, type Link, type Netns } from '../../lib/net';
+import { randomBytes } from '../../lib/net/digest';
 import { randomMac } from '../../lib/net/mac-address';
 import type { BridgeConf } from './config';
 import { BRIDGE_ALIAS } from './remove-unused';
@@ -33,7 +33,7 @@ const ZERO_MAC = '00:00:00:00:00:00';
 
 /** `veth` + 8 hex digits, like the reference's random host-side names. */
 export function randomVethName(): string {
-  return `veth${crypto.randomBytes(4).toString('hex')}`;
+  return `veth${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -136,9 +136,21 @@ function callEnv(dir, command, netns, id) {
   return { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir };
 }
 
+/**
+ * Drops a binary's pages from the page cache (synced first), so the call maps it as read back
+ * from disk, as a plugin installed on a node is. A file written moments ago (a fresh build) is
+ * mapped in larger page-cache folios and counts ~5 MiB more resident memory for the same code.
+ */
+function evictFromPageCache(file) {
+  const real = fs.realpathSync(file);
+  sh('sync', [real]);
+  sh('dd', [`if=${real}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
 /** Peak RSS (MiB) of one call, from the kernel's accounting (/usr/bin/time: getrusage ru_maxrss). */
 function peakRss(dir, type, command, conf, netns, id) {
   const out = path.join(work, 'rss');
+  evictFromPageCache(path.join(dir, type));
   sh('ip', ['netns', 'exec', hostNs, '/usr/bin/time', '-f', '%M', '-o', out, path.join(dir, type)], {
     env: callEnv(dir, command, netns, id),
     input: JSON.stringify(conf),
@@ -336,7 +348,7 @@ function footprintTable(netns) {
     rows.push([`${f.label} ADD / DEL`, f.impl === 'go' ? 'Go' : 'cni-ts', f.rss.toFixed(1), `${f.addHelpers}`, `${f.delHelpers}`]);
   }
   table(
-    'peak RSS and helper processes per call',
+    'peak RSS and helper processes per call (each binary dropped from the page cache first, as read from disk on a node)',
     ['call', 'implementation', 'peak RSS (MiB)', 'helper processes, ADD', 'helper processes, DEL'],
     rows,
   );

@@ -19,16 +19,10 @@ export interface DriverError {
 
 export type DriverResult<T> = { ok: T; error?: undefined } | { ok?: undefined; error: DriverError };
 
-/**
- * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Bun process
- * inside `ns`, so that lib/net's current namespace is that test namespace.
- */
-export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> {
+/** Runs the driver (`body`, `arg`) as `file args… DRIVER body arg` and parses its one JSON answer. */
+export function runDriver<T = any>(file: string, args: readonly string[], body: string, arg: unknown): Promise<DriverResult<T>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, BUN, 'run', DRIVER, body, JSON.stringify(arg)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: ROOT,
-    });
+    const child = spawn(file, [...args, DRIVER, body, JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -42,6 +36,14 @@ export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null):
       }
     });
   });
+}
+
+/**
+ * Runs `body` (an async function body with `net` = lib/net and `arg` in scope) in a Bun process
+ * inside `ns`, so that lib/net's current namespace is that test namespace.
+ */
+export function inNetns<T = any>(ns: TestNs, body: string, arg: unknown = null): Promise<DriverResult<T>> {
+  return runDriver<T>('ip', ['netns', 'exec', ns.name, BUN, 'run'], body, arg);
 }
 
 /** Like inNetns, but throws if the body threw. */

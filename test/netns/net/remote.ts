@@ -1,41 +1,21 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { netnsStatus, type Batch, type Netns } from '../../../lib/net';
 import { BUN } from '../netlink/bun';
+import { runDriver } from './in-netns';
 
 // lib/net talks to the kernel through bun:ffi, which jest's Node lacks: `nsAt(path)` here is a
 // stand-in whose calls (reads, and batches recorded step by step) run in a Bun process on the
 // test's namespace path, results and NetErrors (as plain objects) coming back as JSON. Only
 // namespace paths the tests made are ever named.
 
-const ROOT = path.resolve(__dirname, '../../..');
-const DRIVER = path.join(__dirname, 'driver-entry.ts');
-
 const REVIVE = `const revive = (v) => v && typeof v === 'object'
   ? (typeof v.__ns === 'string' ? net.nsAt(v.__ns) : Array.isArray(v) ? v.map(revive) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)])))
   : v;`;
 
-function call<T>(body: string, arg: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BUN, ['run', DRIVER, `${REVIVE}\n${body}`, JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let r: { ok?: T; error?: Record<string, unknown> };
-      try {
-        r = JSON.parse(out);
-      } catch {
-        reject(new Error(`driver failed (exit ${code}): ${err || out}`));
-        return;
-      }
-      if (r.error) reject(Object.assign(new Error(String(r.error.message)), r.error));
-      else resolve((r.ok ?? undefined) as T); // the driver prints undefined as null
-    });
-  });
+async function call<T>(body: string, arg: unknown): Promise<T> {
+  const r = await runDriver<T>(BUN, ['run'], `${REVIVE}\n${body}`, arg);
+  if (r.error) throw Object.assign(new Error(String(r.error.message)), r.error);
+  return (r.ok ?? undefined) as T; // the driver prints undefined as null
 }
 
 /** Netns's async interface, run remotely; batches are recorded and sent on `run()`. */

@@ -163,23 +163,17 @@ function fsyncPath(p: string): void {
   }
 }
 
-function lstatOrNull(p: string): fs.Stats | null {
+/** fs.statSync (or fs.lstatSync, which does not follow a symlink), null when the name does not exist. */
+function statOrNull(p: string, stat: (p: string) => fs.Stats = fs.statSync): fs.Stats | null {
   try {
-    return fs.lstatSync(p);
+    return stat(p);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
 
-function statOrNull(p: string): fs.Stats | null {
-  try {
-    return fs.statSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
+const lstatOrNull = (p: string): fs.Stats | null => statOrNull(p, fs.lstatSync);
 
 /** Whether two paths hold the same bytes (true at once for two names of one inode). */
 export function sameContent(a: string, b: string): boolean {

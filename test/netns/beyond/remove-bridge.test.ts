@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { spawnPlugin, type PluginRun } from '../../helpers/run-plugin';
 import { OUR_BIN, requireBinaries, Sandbox, type Json } from '../bridge/harness';
+import { firstLine, lockProcess } from '../netlink/bun';
 
 // Beyond the reference (issue 16, item 5; plugins#282): bridge `removeBridgeWhenUnused` deletes
 // a bridge cni-ts created once its last port is gone, under a lock shared by ADD (look at the
@@ -90,5 +92,37 @@ test('ADDs racing DELs of the last port never lose their bridge', async () => {
     const dels = await Promise.all(fresh.map((n) => start('DEL', conf(), n)));
     for (const r of dels) expect(r.status === 0 ? '' : r.stdout + r.stderr).toBe('');
     expect(s.links(s.host)).toEqual(['lo']);
+  }
+});
+
+test('a DEL waiting for the bridge lock goes on meanwhile: the address is released, and another ADD on the network is served', async () => {
+  expect((await start('ADD', conf(), 'eth0')).status).toBe(0);
+  expect(s.reservations()).toEqual(['10.99.0.2']);
+  // The bridge lock of the sandbox's host namespace, held by another process.
+  const bridgeLock = `/run/cni-ts/bridge-${fs.statSync(s.host.path).ino}-${BRIDGE}.lock`;
+  const holder = lockProcess('hold', bridgeLock);
+  try {
+    expect(await firstLine(holder)).toBe('locked');
+    let delDone = false;
+    const del = start('DEL', conf(), 'eth0').then((r) => {
+      delDone = true;
+      return r;
+    });
+    // The DEL removes the link and releases the address while it waits for the bridge lock (a
+    // lock waited for by blocking the whole process would stall the release until then).
+    const deadline = Date.now() + 15_000;
+    while (s.reservations().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(s.reservations()).toEqual([]);
+    // An ADD on the same network without the option needs only host-local's lock.
+    const add = start('ADD', conf({ removeBridgeWhenUnused: false }), 'eth1');
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000));
+    const second = await Promise.race([add, timeout]);
+    expect(second === 'timeout' ? 'timeout' : second.status).toBe(0);
+    expect(delDone).toBe(false);
+    holder.stdin.end();
+    expect((await del).status).toBe(0);
+    expect(hasBridge()).toBe(true); // eth1 is still a port
+  } finally {
+    holder.kill();
   }
 });

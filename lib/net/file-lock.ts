@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { lockFile as lockFileInProcess, LockError } from '../netlink';
+import { lockFileSync, LockError } from '../netlink';
 import { HELPER_ENV } from './exec';
 import { SYSTEM_DIRS } from './tools';
 
@@ -35,10 +35,8 @@ export interface HeldLock {
 /**
  * Takes flock(LOCK_EX) on `file`, the lock the Go plugin takes on the same file, so both
  * implementations exclude each other. The product (Bun) calls flock(2) in-process (lib/netlink,
- * same open flags) with LOCK_NB, waiting between tries without blocking the thread: a call can
- * hold one lock (host-local's) while another part of it waits for a second (bridge's
- * removeBridgeWhenUnused lock); a blocking flock there would stall the holder too, and two
- * processes taking the two locks in opposite order would deadlock.
+ * same open flags) and blocks in the kernel as the Go plugin does, so waiters are woken in the
+ * kernel's order; a plugin is one call per process and never takes one file's lock twice.
  * Node, which runs the unit tests and test helpers, has no flock(2): there util-linux flock(1)
  * does the call on a descriptor it inherits. A flock belongs to the open file description, which
  * this process keeps open after the helper exits, so the lock stays held until `release` closes
@@ -48,7 +46,7 @@ export interface HeldLock {
 export async function lockFile(file: string): Promise<HeldLock> {
   if (process.versions.bun !== undefined) {
     try {
-      return await lockFileInProcess(file);
+      return lockFileSync(file);
     } catch (e) {
       // A file that cannot be opened is an I/O error to the caller, as with fs.openSync below.
       if (e instanceof LockError && !e.message.startsWith('cannot open ')) throw new FileLockError(e.message);

@@ -206,8 +206,18 @@ async function cmdDel(req: Request): Promise<void> {
       : deleteContainerLink(req.netns, req.ifName).catch((e: unknown) =>
           Promise.reject(stepFailed(`delete ${req.ifName} in ${req.netns}`, e)),
         );
-  const parts: Array<Promise<unknown>> = [conf.isLayer3 ? linkGone.then(() => delegate('DEL', conf.net.ipamType, req)) : linkGone];
-  if (conf.removeBridgeWhenUnused) parts.push(linkGone.then(() => removeBridgeIfUnused(Netns.current(), conf)));
+  const released = conf.isLayer3 ? linkGone.then(() => delegate('DEL', conf.net.ipamType, req)) : linkGone;
+  const parts: Array<Promise<unknown>> = [released];
+  // After the release, never beside it: the bridge lock is waited for in the kernel (the whole
+  // process blocks), which must not happen while host-local's lock is held (ADD takes the bridge
+  // lock, then host-local's) or before the address is free.
+  if (conf.removeBridgeWhenUnused) {
+    const settled: Promise<unknown> = released.then(
+      () => undefined,
+      () => undefined,
+    );
+    parts.push(linkGone.then(() => settled).then(() => removeBridgeIfUnused(Netns.current(), conf)));
+  }
   parts.push(...rules);
   await allOrFirstError(parts).catch((e: unknown) => {
     throw stepFailed(`delete ${req.ifName}`, e);

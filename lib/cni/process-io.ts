@@ -2,9 +2,9 @@ import type { PluginIo } from './plugin';
 
 // In the Bun executable each Node module a call touches costs resident memory and start-up time
 // (node:fs ~3 MiB and ~2 ms, the process.stdout stream another 3-5 MiB). VERSION, the most
-// frequent call, needs neither: node:fs is loaded when stdin is read, and results go out through
-// Bun's console.write (the text written to fd 1 as it is, no stream); under Node (unit tests),
-// through process.stdout.
+// frequent call, needs neither: stdin is read with Bun.stdin (node:fs only under Node), and
+// results go out through Bun's console.write (the text written to fd 1 as it is, no stream);
+// under Node (unit tests), through process.stdout.
 
 /** Bun's unformatted write to fd 1: the bytes written, or a promise when the pipe was full. */
 type ConsoleWrite = (text: string) => number | Promise<number>;
@@ -13,7 +13,17 @@ const consoleWrite = (console as Console & { write?: ConsoleWrite }).write?.bind
 /** The rest of a write a full pipe did not take (a slow or non-blocking reader), in order. */
 let pendingStdout: Promise<unknown> | undefined;
 
+/**
+ * Bun's reader of fd 0: reads a non-blocking pipe to its end (the EAGAIN fallback below, through
+ * process.stdin, failed there under Bun) and loads no Node module.
+ */
+const bunStdin = (globalThis as { Bun?: { stdin: { bytes(): Promise<Uint8Array> } } }).Bun?.stdin;
+
 async function readAllStdin(): Promise<Buffer> {
+  if (bunStdin) {
+    const bytes = await bunStdin.bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fs = require('node:fs') as typeof import('node:fs');
   try {

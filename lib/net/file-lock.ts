@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { lockFileSync, LockError } from '../netlink';
-import { HELPER_ENV } from './exec';
+import { childProcess, HELPER_ENV } from './exec';
 import { SYSTEM_DIRS } from './tools';
 
 let flockPath: string | null | undefined;
@@ -75,7 +74,7 @@ export async function lockFile(file: string): Promise<HeldLock> {
 
 function runFlock(flock: string, fd: number, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(flock, ['--exclusive', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], env: { ...HELPER_ENV } });
+    const child = childProcess().spawn(flock, ['--exclusive', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], env: { ...HELPER_ENV } });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', (e) => reject(new FileLockError(`cannot run ${flock} to lock ${file}: ${e.message}`)));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseIptablesSave, restoreLine, ruleOption, ruleTarget, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { masqChainName, masqComment } from './masq-naming';
-import { nfTableKnownAbsent } from './nft';
+import { nfChainKnownAbsent, nfTableKnownAbsent } from './nft';
 import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
@@ -138,18 +138,32 @@ export function missingMasqRules(table: SavedTable, owner: MasqOwner, addrs: rea
 const SAVE: Record<IpFamily, string> = { 4: 'iptables-save', 6: 'ip6tables-save' };
 const RESTORE: Record<IpFamily, string> = { 4: 'iptables-restore', 6: 'ip6tables-restore' };
 
+/** Whether this family's iptables keeps its tables in nf_tables (iptables-nft), where lib/netlink can look. */
+function iptablesOnNfTables(family: IpFamily): boolean {
+  try {
+    return fs.realpathSync(toolPath(SAVE[family])).endsWith('/xtables-nft-multi');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * With iptables-nft, a nat table nf_tables does not have is saved as its four built-in chains and
  * no rule: known that way without running iptables-save (lib/netlink asks nf_tables in-process).
  * iptables-legacy keeps its tables elsewhere, so there the save always runs.
  */
 function natTableKnownAbsent(family: IpFamily): boolean {
-  try {
-    if (!fs.realpathSync(toolPath(SAVE[family])).endsWith('/xtables-nft-multi')) return false;
-  } catch {
-    return false;
-  }
-  return nfTableKnownAbsent(family === 4 ? 'ip' : 'ip6', 'nat');
+  return iptablesOnNfTables(family) && nfTableKnownAbsent(family === 4 ? 'ip' : 'ip6', 'nat');
+}
+
+/**
+ * With iptables-nft, whether the nat chain is known to be gone (or its table), asked in-process:
+ * then no rule can jump to it either (nf_tables refuses to delete a chain still jumped to), and
+ * removing it has nothing to do; a repeated DEL needs no iptables-save. False with
+ * iptables-legacy or when nf_tables could not be asked.
+ */
+export function natChainKnownAbsent(family: IpFamily, chain: string): boolean {
+  return iptablesOnNfTables(family) && nfChainKnownAbsent(family === 4 ? 'ip' : 'ip6', 'nat', chain);
 }
 
 /** The nat table of one family, or undefined when that iptables cannot be used here. */

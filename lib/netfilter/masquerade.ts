@@ -14,6 +14,7 @@ import type { SavedTable } from './iptables-save';
 import {
   changeNatTable,
   missingMasqRules,
+  natChainKnownAbsent,
   planChainRemoval,
   planMasqSetup,
   planMasqTeardown,
@@ -21,6 +22,7 @@ import {
   staleMasqChains,
 } from './masq-iptables';
 import { changeMasqTable, missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown, readMasqTable } from './masq-nftables';
+import { masqChainName } from './masq-naming';
 import type { LiveAttachment, MasqAddress, MasqAttachment, MasqBackend, RipeForGc } from './masq-types';
 import { NftUnavailableError, type NftListing } from './nft';
 import type { IpFamily } from '../ip';
@@ -90,15 +92,12 @@ async function changeEverywhere(
   nftPlan: (listing: NftListing) => ReturnType<typeof planNftMasqTeardown>,
   what: string,
   filterPlan?: (table: SavedTable) => string[],
+  natUnchanged: (family: IpFamily) => boolean = () => false,
 ): Promise<void> {
   const readFilter = (f: 4 | 6) => (filterPlan ? readFilterTable(f) : undefined);
-  const [v4, v6, nft, v4Filter, v6Filter] = await Promise.all([
-    readNatTable(4),
-    readNatTable(6),
-    readNftOrAbsent(),
-    readFilter(4),
-    readFilter(6),
-  ]);
+  // A nat table known to need no change is not read (no iptables-save runs for it).
+  const readNat = (f: 4 | 6) => (natUnchanged(f) ? undefined : readNatTable(f));
+  const [v4, v6, nft, v4Filter, v6Filter] = await Promise.all([readNat(4), readNat(6), readNftOrAbsent(), readFilter(4), readFilter(6)]);
   const jobs: Promise<void>[] = [];
   for (const [family, table] of [
     [4, v4],
@@ -124,11 +123,15 @@ async function changeEverywhere(
  * listing); the iptables ones, which need the filter tables read, only with dropInvalid.
  */
 export function teardownMasquerade(owner: MasqAttachment): Promise<void> {
+  const chain = masqChainName(owner.network, owner.containerId);
   return changeEverywhere(
     (t) => planMasqTeardown(t, owner),
     (l) => [...planNftMasqTeardown(l, owner), ...planNftInvalidDropTeardown(l, owner)],
     'masquerade teardown',
     owner.dropInvalid ? (t) => planInvalidDropTeardown(t, owner) : undefined,
+    // The teardown removes the owner's chain and the jumps to it: nothing to do once the chain
+    // is gone (a repeated DEL, a DEL after a failed ADD), which nf_tables tells in-process.
+    (f) => natChainKnownAbsent(f, chain),
   );
 }
 

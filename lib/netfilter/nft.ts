@@ -4,7 +4,7 @@ import path from 'node:path';
 import { reasonOf } from '../net/errors';
 import { execFile, type ExecResult } from '../net/exec';
 import { toolPath } from '../net/tools';
-import { C, nftTableExists, type NftFamily } from '../netlink';
+import { C, nftChainExists, nftTableExists, type NftFamily } from '../netlink';
 
 // nft through its JSON interface both ways: `nft -j list …` to read, `nft -j -f -` to change.
 // JSON rather than the text syntax because names and comments then need no quoting rules
@@ -48,6 +48,19 @@ export function nfTableKnownAbsent(family: string, name: string): boolean {
   if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
   try {
     return !nftTableExists(family as NftFamily, name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether nf_tables is known not to have a chain (or its table) in this namespace, asked
+ * in-process as nfTableKnownAbsent; false when it has it or the question could not be asked.
+ */
+export function nfChainKnownAbsent(family: string, table: string, chain: string): boolean {
+  if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
+  try {
+    return !nftChainExists(family as NftFamily, table, chain);
   } catch {
     return false;
   }

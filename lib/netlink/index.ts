@@ -28,7 +28,7 @@ export type {
   VethPeer,
   VlanOptions,
 } from './rtnl';
-export { getTableRequest, nftTableExists } from './nftables';
+export { getChainRequest, getTableRequest, nftChainExists, nftTableExists } from './nftables';
 export type { NftFamily } from './nftables';
 export { NetlinkSocket } from './socket';
 export type { BridgeVlan, NlAddress, NlBridgePort, NlLink, NlRoute } from './types';

@@ -12,7 +12,7 @@
 // the driver runs in), or one of the special ops below. An argument {"$ns": PATH} stands for that
 // namespace opened as a NetnsHandle. Results: {"ok": true, "value": ...} or {"ok": false, ...error}.
 import fs from 'node:fs';
-import { lockFileSync, NetnsHandle, nftTableExists, tryLockFile, type NftFamily, type Rtnl } from '../../../lib/netlink';
+import { lockFileSync, NetnsHandle, nftChainExists, nftTableExists, tryLockFile, type NftFamily, type Rtnl } from '../../../lib/netlink';
 
 type Op = { op: string; args?: unknown[]; ns?: string };
 
@@ -63,13 +63,27 @@ function special(o: Op): unknown {
       return handle(o.ns).run(() => Promise.resolve(1) as unknown as number);
     case 'nftTableExists':
       return handle(o.ns).run(() => nftTableExists(args[0] as NftFamily, args[1]));
+    case 'nftChainExists':
+      return handle(o.ns).run(() => nftChainExists(args[0] as NftFamily, args[1], args[2]));
     default:
       return undefined;
   }
 }
 
 function run(o: Op): unknown {
-  if (['open', 'writeSysctl', 'readSysctl', 'throwInside', 'threadInside', 'threadAtStart', 'asyncInside', 'nftTableExists'].includes(o.op))
+  if (
+    [
+      'open',
+      'writeSysctl',
+      'readSysctl',
+      'throwInside',
+      'threadInside',
+      'threadAtStart',
+      'asyncInside',
+      'nftTableExists',
+      'nftChainExists',
+    ].includes(o.op)
+  )
     return special(o);
   const rtnl = handle(o.ns).rtnl();
   const fn = (rtnl as unknown as Record<string, unknown>)[o.op];

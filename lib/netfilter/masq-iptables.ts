@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseIptablesSave, restoreLine, ruleOption, ruleTarget, sameArgs, type SavedRule, type SavedTable } from './iptables-save';
 import { masqChainName, masqComment } from './masq-naming';
-import { nfChainKnownAbsent, nfTableKnownAbsent } from './nft';
+import { nfRemoveChains, nfTableKnownAbsent } from './nft';
 import type { LiveAttachment, MasqAddress, MasqOwner, RipeForGc } from './masq-types';
 import { reasonOf } from '../net/errors';
 import { execFile } from '../net/exec';
@@ -157,13 +157,14 @@ function natTableKnownAbsent(family: IpFamily): boolean {
 }
 
 /**
- * With iptables-nft, whether the nat chain is known to be gone (or its table), asked in-process:
- * then no rule can jump to it either (nf_tables refuses to delete a chain still jumped to), and
- * removing it has nothing to do; a repeated DEL needs no iptables-save. False with
- * iptables-legacy or when nf_tables could not be asked.
+ * With iptables-nft, removes a nat chain and the rules that jump to it in-process (one nf_tables
+ * transaction) instead of iptables-save + iptables-restore: a bridge DEL then starts no process.
+ * True when that settled it (removed, or it was already gone); false with iptables-legacy, under
+ * Node, or when nf_tables refused (nothing changed; the caller goes the iptables way, which
+ * re-reads the table).
  */
-export function natChainKnownAbsent(family: IpFamily, chain: string): boolean {
-  return iptablesOnNfTables(family) && nfChainKnownAbsent(family === 4 ? 'ip' : 'ip6', 'nat', chain);
+export function removeNatChainInProcess(family: IpFamily, chain: string): boolean {
+  return iptablesOnNfTables(family) && nfRemoveChains(family === 4 ? 'ip' : 'ip6', 'nat', [chain]);
 }
 
 /** The nat table of one family, or undefined when that iptables cannot be used here. */

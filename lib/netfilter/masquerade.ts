@@ -14,11 +14,11 @@ import type { SavedTable } from './iptables-save';
 import {
   changeNatTable,
   missingMasqRules,
-  natChainKnownAbsent,
   planChainRemoval,
   planMasqSetup,
   planMasqTeardown,
   readNatTable,
+  removeNatChainInProcess,
   staleMasqChains,
 } from './masq-iptables';
 import { changeMasqTable, missingNftMasqRules, planNftMasqGc, planNftMasqSetup, planNftMasqTeardown, readMasqTable } from './masq-nftables';
@@ -95,7 +95,7 @@ async function changeEverywhere(
   natUnchanged: (family: IpFamily) => boolean = () => false,
 ): Promise<void> {
   const readFilter = (f: 4 | 6) => (filterPlan ? readFilterTable(f) : undefined);
-  // A nat table known to need no change is not read (no iptables-save runs for it).
+  // A nat table already taken care of is not read (no iptables-save runs for it).
   const readNat = (f: 4 | 6) => (natUnchanged(f) ? undefined : readNatTable(f));
   const [v4, v6, nft, v4Filter, v6Filter] = await Promise.all([readNat(4), readNat(6), readNftOrAbsent(), readFilter(4), readFilter(6)]);
   const jobs: Promise<void>[] = [];
@@ -129,9 +129,9 @@ export function teardownMasquerade(owner: MasqAttachment): Promise<void> {
     (l) => [...planNftMasqTeardown(l, owner), ...planNftInvalidDropTeardown(l, owner)],
     'masquerade teardown',
     owner.dropInvalid ? (t) => planInvalidDropTeardown(t, owner) : undefined,
-    // The teardown removes the owner's chain and the jumps to it: nothing to do once the chain
-    // is gone (a repeated DEL, a DEL after a failed ADD), which nf_tables tells in-process.
-    (f) => natChainKnownAbsent(f, chain),
+    // The nat part is the owner's chain and the jumps to it: with iptables-nft removed in-process
+    // (or found gone: a repeated DEL, a DEL after a failed ADD), no iptables-save/-restore runs.
+    (f) => removeNatChainInProcess(f, chain),
   );
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { reasonOf } from '../net/errors';
 import { execFile, type ExecResult } from '../net/exec';
 import { toolPath } from '../net/tools';
-import { C, nftChainExists, nftTableExists, type NftFamily } from '../netlink';
+import { C, nftRemoveChains, nftTableExists, type NftFamily } from '../netlink';
 
 // nft through its JSON interface both ways: `nft -j list …` to read, `nft -j -f -` to change.
 // JSON rather than the text syntax because names and comments then need no quoting rules
@@ -54,13 +54,16 @@ export function nfTableKnownAbsent(family: string, name: string): boolean {
 }
 
 /**
- * Whether nf_tables is known not to have a chain (or its table) in this namespace, asked
- * in-process as nfTableKnownAbsent; false when it has it or the question could not be asked.
+ * Removes `chains` of a table and every rule that jumps or goes to them, in-process in one
+ * nf_tables transaction (lib/netlink). True when that settled it (removed, or none was there);
+ * false when it could not be done here (Node, an unknown family, nf_tables refused: then nothing
+ * was changed and the caller goes the tool's way).
  */
-export function nfChainKnownAbsent(family: string, table: string, chain: string): boolean {
+export function nfRemoveChains(family: string, table: string, chains: readonly string[]): boolean {
   if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
   try {
-    return !nftChainExists(family as NftFamily, table, chain);
+    nftRemoveChains(family as NftFamily, table, chains);
+    return true;
   } catch {
     return false;
   }

@@ -15,6 +15,27 @@ export const NFT_MSG_NEWCHAIN = 3;
 export const NFT_MSG_GETCHAIN = 4;
 export const NFTA_CHAIN_TABLE = 1;
 export const NFTA_CHAIN_NAME = 3;
+export const NFT_MSG_DELCHAIN = 5;
+export const NFT_MSG_NEWRULE = 6;
+export const NFT_MSG_GETRULE = 7;
+export const NFT_MSG_DELRULE = 8;
+export const NFTA_RULE_TABLE = 1;
+export const NFTA_RULE_CHAIN = 2;
+export const NFTA_RULE_HANDLE = 3;
+export const NFTA_RULE_EXPRESSIONS = 4;
+export const NFTA_LIST_ELEM = 1;
+export const NFTA_EXPR_NAME = 1;
+export const NFTA_EXPR_DATA = 2;
+export const NFTA_IMMEDIATE_DATA = 2;
+export const NFTA_DATA_VERDICT = 2;
+export const NFTA_VERDICT_CODE = 1;
+export const NFTA_VERDICT_CHAIN = 2;
+/** Verdicts that continue in another chain (linux/netfilter/nf_tables.h). */
+export const NFT_JUMP = -3;
+export const NFT_GOTO = -4;
+/** nfnetlink batch delimiters; their res_id names the subsystem. */
+export const NFNL_MSG_BATCH_BEGIN = 0x10;
+export const NFNL_MSG_BATCH_END = 0x11;
 export const NFPROTO = { inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10 } as const;
 export const SOL_NETLINK = 270;
 export const NETLINK_CAP_ACK = 10;

@@ -28,7 +28,17 @@ export type {
   VethPeer,
   VlanOptions,
 } from './rtnl';
-export { getChainRequest, getTableRequest, nftChainExists, nftTableExists } from './nftables';
+export {
+  getChainRequest,
+  getRulesRequest,
+  getTableRequest,
+  nftChainExists,
+  nftRemoveChains,
+  nftTableExists,
+  parseRule,
+  removeChainsBatch,
+} from './nftables';
+export type { NftRule } from './nftables';
 export type { NftFamily } from './nftables';
 export { NetlinkSocket } from './socket';
 export type { BridgeVlan, NlAddress, NlBridgePort, NlLink, NlRoute } from './types';

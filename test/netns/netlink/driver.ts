@@ -12,7 +12,16 @@
 // the driver runs in), or one of the special ops below. An argument {"$ns": PATH} stands for that
 // namespace opened as a NetnsHandle. Results: {"ok": true, "value": ...} or {"ok": false, ...error}.
 import fs from 'node:fs';
-import { lockFileSync, NetnsHandle, nftChainExists, nftTableExists, tryLockFile, type NftFamily, type Rtnl } from '../../../lib/netlink';
+import {
+  lockFileSync,
+  NetnsHandle,
+  nftChainExists,
+  nftRemoveChains,
+  nftTableExists,
+  tryLockFile,
+  type NftFamily,
+  type Rtnl,
+} from '../../../lib/netlink';
 
 type Op = { op: string; args?: unknown[]; ns?: string };
 
@@ -65,6 +74,8 @@ function special(o: Op): unknown {
       return handle(o.ns).run(() => nftTableExists(args[0] as NftFamily, args[1]));
     case 'nftChainExists':
       return handle(o.ns).run(() => nftChainExists(args[0] as NftFamily, args[1], args[2]));
+    case 'nftRemoveChains':
+      return handle(o.ns).run(() => nftRemoveChains(args[0] as NftFamily, args[1], args.slice(2)));
     default:
       return undefined;
   }
@@ -82,6 +93,7 @@ function run(o: Op): unknown {
       'asyncInside',
       'nftTableExists',
       'nftChainExists',
+      'nftRemoveChains',
     ].includes(o.op)
   )
     return special(o);

@@ -8,15 +8,6 @@ export interface ExecResult {
 }
 
 /**
- * The whole environment of every helper (iptables-save/-restore and nft for lib/netfilter; flock(1)
- * only where Node runs lib/net, in tests),
- * built from scratch rather than filtered: the runtime's may carry LD_LIBRARY_PATH with an empty
- * entry (the working directory, where another user may plant a libc.so.6), LD_PRELOAD,
- * BASH_FUNC_*, ENV or SHELLOPTS for /bin/sh, NODE_OPTIONS, BUN_*, and the CNI_* of the request.
- * None of the tools needs anything from it. LC_ALL=C: the tools' and the kernel's strerror texts
- * are matched to classify errors, so they must not be translated.
- */
-/**
  * node:child_process, loaded on first use: it costs every call of the executable ~2.5 MiB and
  * ~1.5 ms, and most calls (macvlan, host-local, bridge without masquerade) start no process.
  */
@@ -25,6 +16,15 @@ export function childProcess(): typeof import('node:child_process') {
   return require('node:child_process') as typeof import('node:child_process');
 }
 
+/**
+ * The whole environment of every helper (iptables-save/-restore and nft for lib/netfilter; flock(1)
+ * only where Node runs lib/net, in tests),
+ * built from scratch rather than filtered: the runtime's may carry LD_LIBRARY_PATH with an empty
+ * entry (the working directory, where another user may plant a libc.so.6), LD_PRELOAD,
+ * BASH_FUNC_*, ENV or SHELLOPTS for /bin/sh, NODE_OPTIONS, BUN_*, and the CNI_* of the request.
+ * None of the tools needs anything from it. LC_ALL=C: the tools' and the kernel's strerror texts
+ * are matched to classify errors, so they must not be translated.
+ */
 export const HELPER_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: SYSTEM_DIRS.join(':'), LC_ALL: 'C' });
 
 /** Runs a program with `input` on stdin and collects its output. Never rejects. */

@@ -138,13 +138,20 @@ export function missingMasqRules(table: SavedTable, owner: MasqOwner, addrs: rea
 const SAVE: Record<IpFamily, string> = { 4: 'iptables-save', 6: 'ip6tables-save' };
 const RESTORE: Record<IpFamily, string> = { 4: 'iptables-restore', 6: 'ip6tables-restore' };
 
+const onNfTables = new Map<IpFamily, boolean>();
+
 /** Whether this family's iptables keeps its tables in nf_tables (iptables-nft), where lib/netlink can look. */
 function iptablesOnNfTables(family: IpFamily): boolean {
-  try {
-    return fs.realpathSync(toolPath(SAVE[family])).endsWith('/xtables-nft-multi');
-  } catch {
-    return false;
+  let known = onNfTables.get(family);
+  if (known === undefined) {
+    try {
+      known = fs.realpathSync(toolPath(SAVE[family])).endsWith('/xtables-nft-multi');
+    } catch {
+      known = false;
+    }
+    onNfTables.set(family, known);
   }
+  return known;
 }
 
 /**

@@ -92,11 +92,11 @@ async function changeEverywhere(
   nftPlan: (listing: NftListing) => ReturnType<typeof planNftMasqTeardown>,
   what: string,
   filterPlan?: (table: SavedTable) => string[],
-  natUnchanged: (family: IpFamily) => boolean = () => false,
+  natSettled: readonly IpFamily[] = [],
 ): Promise<void> {
   const readFilter = (f: 4 | 6) => (filterPlan ? readFilterTable(f) : undefined);
   // A nat table already taken care of is not read (no iptables-save runs for it).
-  const readNat = (f: 4 | 6) => (natUnchanged(f) ? undefined : readNatTable(f));
+  const readNat = (f: 4 | 6) => (natSettled.includes(f) ? undefined : readNatTable(f));
   const [v4, v6, nft, v4Filter, v6Filter] = await Promise.all([readNat(4), readNat(6), readNftOrAbsent(), readFilter(4), readFilter(6)]);
   const jobs: Promise<void>[] = [];
   for (const [family, table] of [
@@ -123,15 +123,17 @@ async function changeEverywhere(
  * listing); the iptables ones, which need the filter tables read, only with dropInvalid.
  */
 export function teardownMasquerade(owner: MasqAttachment): Promise<void> {
+  // The nat part is the owner's chain and the jumps to it: with iptables-nft removed in-process
+  // (or found gone: a repeated DEL, a DEL after a failed ADD), and then no iptables-save/-restore
+  // runs for that family.
   const chain = masqChainName(owner.network, owner.containerId);
+  const settled = FAMILIES.filter((f) => removeNatChainInProcess(f, chain));
   return changeEverywhere(
     (t) => planMasqTeardown(t, owner),
     (l) => [...planNftMasqTeardown(l, owner), ...planNftInvalidDropTeardown(l, owner)],
     'masquerade teardown',
     owner.dropInvalid ? (t) => planInvalidDropTeardown(t, owner) : undefined,
-    // The nat part is the owner's chain and the jumps to it: with iptables-nft removed in-process
-    // (or found gone: a repeated DEL, a DEL after a failed ADD), no iptables-save/-restore runs.
-    (f) => removeNatChainInProcess(f, chain),
+    settled,
   );
 }
 

@@ -40,33 +40,31 @@ function isChain(v: unknown): v is { chain: { name: string } } {
 }
 
 /**
- * Whether nf_tables is known not to have a table in this namespace, asked in-process (lib/netlink)
- * where that is possible (the Bun executable); false when it has it or the question could not be
- * asked (the caller then runs the tool, which will tell).
+ * Runs an in-process nf_tables call (lib/netlink) where that is possible: the Bun executable and a
+ * family nf_tables knows. Undefined where it is not, or when the kernel refused (the caller then
+ * runs the tool, which will tell).
  */
-export function nfTableKnownAbsent(family: string, name: string): boolean {
-  if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
+function inProcess<T>(family: string, call: (family: NftFamily) => T): T | undefined {
+  if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return undefined;
   try {
-    return !nftTableExists(family as NftFamily, name);
+    return call(family as NftFamily);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** Whether nf_tables is known not to have a table in this namespace (false: it has, or unknown). */
+export function nfTableKnownAbsent(family: string, name: string): boolean {
+  return inProcess(family, (f) => !nftTableExists(f, name)) ?? false;
+}
+
 /**
- * Removes `chains` of a table and every rule that jumps or goes to them, in-process in one
- * nf_tables transaction (lib/netlink). True when that settled it (removed, or none was there);
- * false when it could not be done here (Node, an unknown family, nf_tables refused: then nothing
- * was changed and the caller goes the tool's way).
+ * Removes `chains` of a table and every rule that jumps or goes to them, in one nf_tables
+ * transaction. True when that settled it (removed, or none was there); false when it could not be
+ * done here (then nothing was changed and the caller goes the tool's way).
  */
 export function nfRemoveChains(family: string, table: string, chains: readonly string[]): boolean {
-  if (process.versions.bun === undefined || !Object.hasOwn(C.NFPROTO, family)) return false;
-  try {
-    nftRemoveChains(family as NftFamily, table, chains);
-    return true;
-  } catch {
-    return false;
-  }
+  return inProcess(family, (f) => nftRemoveChains(f, table, chains)) !== undefined;
 }
 
 /** `nft -j list <what…>`, e.g. ('table', 'inet', 'cni_plugins_masquerade'); a table nf_tables does not have is 'absent' without running nft. */

@@ -71,6 +71,35 @@ export class NetlinkConn {
     return m;
   }
 
+  /**
+   * Sends several requests in one datagram (an nfnetlink batch) and waits for the ACK of each that
+   * asks for one (NLM_F_ACK); throws NetlinkError with the first errno the kernel reports.
+   */
+  batch(reqs: readonly MessageWriter[], what: string): void {
+    const pending = new Set<number>();
+    const parts = reqs.map((req) => {
+      const seq = this.seq;
+      this.seq = (this.seq + 1) >>> 0 || 1;
+      if (req.flags & C.NLM_F_ACK) pending.add(seq);
+      return req.finish(seq);
+    });
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    try {
+      this.transport.send(all);
+      while (pending.size > 0) {
+        for (const m of parseMessages(this.transport.receive())) {
+          if (m.type !== C.NLMSG_ERROR || !pending.has(m.seq)) continue;
+          const err = kernelError(m);
+          if (err.errno !== 0) throw new NetlinkError(what, err.errno, err.extack);
+          pending.delete(m.seq);
+        }
+      }
+    } catch (e) {
+      throw asNetlinkError(e, what);
+    }
+  }
+
   /** Sends a dump request and returns every message up to NLMSG_DONE. */
   dump(req: MessageWriter, what: string): Message[] {
     for (let attempt = 1; ; attempt++) {

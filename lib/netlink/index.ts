@@ -28,17 +28,7 @@ export type {
   VethPeer,
   VlanOptions,
 } from './rtnl';
-export {
-  getChainRequest,
-  getRulesRequest,
-  getTableRequest,
-  nftChainExists,
-  nftRemoveChains,
-  nftTableExists,
-  parseRule,
-  removeChainsBatch,
-} from './nftables';
-export type { NftRule } from './nftables';
+export { getTableRequest, nftChainExists, nftRemoveChains, nftTableExists } from './nftables';
 export type { NftFamily } from './nftables';
 export { NetlinkSocket } from './socket';
 export type { BridgeVlan, NlAddress, NlBridgePort, NlLink, NlRoute } from './types';

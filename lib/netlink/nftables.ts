@@ -1,7 +1,7 @@
 import * as C from './constants';
-import { kernelError, NetlinkConn } from './conn';
+import { NetlinkConn } from './conn';
 import { ENOENT, NetlinkError } from './errors';
-import { attrList, attrMap, getStr, MessageWriter, parseMessages, type Message } from './message';
+import { attrList, attrMap, getStr, MessageWriter, type Message } from './message';
 import { NetlinkSocket } from './socket';
 
 // nf_tables over NETLINK_NETFILTER, in-process. Two questions: does a table exist, does a chain
@@ -38,25 +38,34 @@ export function getChainRequest(family: NftFamily, table: string, chain: string)
 }
 
 /** Asks for one object; true when nf_tables answers with it (`found`), false on ENOENT. */
-function exists(request: MessageWriter, found: number, what: string): boolean {
-  const socket = NetlinkSocket.open(C.NETLINK_NETFILTER);
+function existsOn(conn: NetlinkConn, request: MessageWriter, found: number, what: string): boolean {
   try {
-    const m = new NetlinkConn(socket).get(request, what);
-    return (m.type & 0xff) === found;
+    return (conn.get(request, what).type & 0xff) === found;
   } catch (e) {
     if (e instanceof NetlinkError && e.errno === ENOENT) return false;
     throw e;
+  }
+}
+
+/** Runs `fn` on a NETLINK_NETFILTER connection of the thread's current namespace. */
+function withNetfilter<T>(fn: (conn: NetlinkConn) => T): T {
+  const socket = NetlinkSocket.open(C.NETLINK_NETFILTER);
+  try {
+    return fn(new NetlinkConn(socket));
   } finally {
     socket.close();
   }
 }
+
+const chainQuestion = (family: NftFamily, table: string, chain: string) =>
+  [getChainRequest(family, table, chain), C.NFT_MSG_NEWCHAIN, `get nftables chain ${family} ${table} ${chain}`] as const;
 
 /**
  * Whether nf_tables has the table in the thread's current namespace. Throws NetlinkError for any
  * answer but the table or ENOENT (no nf_tables, no permission): the caller then asks nft itself.
  */
 export function nftTableExists(family: NftFamily, name: string): boolean {
-  return exists(getTableRequest(family, name), C.NFT_MSG_NEWTABLE, `get nftables table ${family} ${name}`);
+  return withNetfilter((conn) => existsOn(conn, getTableRequest(family, name), C.NFT_MSG_NEWTABLE, `get nftables table ${family} ${name}`));
 }
 
 /**
@@ -64,7 +73,7 @@ export function nftTableExists(family: NftFamily, name: string): boolean {
  * either is missing. Throws NetlinkError as nftTableExists does.
  */
 export function nftChainExists(family: NftFamily, table: string, chain: string): boolean {
-  return exists(getChainRequest(family, table, chain), C.NFT_MSG_NEWCHAIN, `get nftables chain ${family} ${table} ${chain}`);
+  return withNetfilter((conn) => existsOn(conn, ...chainQuestion(family, table, chain)));
 }
 
 /** One rule of a table: where it is, its handle, and the chain it jumps or goes to, if any. */
@@ -155,33 +164,11 @@ export function removeChainsBatch(family: NftFamily, table: string, chains: read
  * (0: none was there). Throws NetlinkError when the kernel refuses; then nothing was changed.
  */
 export function nftRemoveChains(family: NftFamily, table: string, chains: readonly string[]): number {
-  const present = chains.filter((c) => nftChainExists(family, table, c));
-  if (present.length === 0) return 0;
-  const what = `remove nftables chains ${family} ${table} ${present.join(' ')}`;
-  const socket = NetlinkSocket.open(C.NETLINK_NETFILTER);
-  try {
-    const conn = new NetlinkConn(socket);
+  return withNetfilter((conn) => {
+    const present = chains.filter((c) => existsOn(conn, ...chainQuestion(family, table, c)));
+    if (present.length === 0) return 0;
     const rules = conn.dump(getRulesRequest(family, table), `list nftables rules ${family} ${table}`).flatMap((m) => parseRule(m) ?? []);
-    const batch = removeChainsBatch(family, table, present, rules);
-    const firstSeq = (Date.now() & 0x3fffffff) + 1;
-    const pending = new Set<number>();
-    const parts = batch.map((w, i) => {
-      if (w.flags & C.NLM_F_ACK) pending.add(firstSeq + i);
-      return w.finish(firstSeq + i);
-    });
-    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-    socket.send(all);
-    while (pending.size > 0) {
-      for (const m of parseMessages(socket.receive())) {
-        if (m.type !== C.NLMSG_ERROR || !pending.has(m.seq)) continue;
-        const err = kernelError(m);
-        if (err.errno !== 0) throw new NetlinkError(what, err.errno, err.extack);
-        pending.delete(m.seq);
-      }
-    }
+    conn.batch(removeChainsBatch(family, table, present, rules), `remove nftables chains ${family} ${table} ${present.join(' ')}`);
     return present.length;
-  } finally {
-    socket.close();
-  }
+  });
 }
